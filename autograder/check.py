@@ -1,0 +1,86 @@
+"""What hidden checks are written with: the ``graded`` marker, failures, and expectations.
+
+A check is a pytest test taking the ``student`` fixture. It fails by raising
+``CheckFailed`` with a message a student can act on; messages describe what is
+wrong, never the expected values or the check's code.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+
+from .harness.values import Opaque
+
+
+class CheckFailed(Exception):
+    """A check's verdict; the message is shown to the student."""
+
+
+class StudentRaised(CheckFailed):
+    """The student's code raised; ``exc_type`` names the exception."""
+
+    def __init__(self, message: str, exc_type: str):
+        super().__init__(message)
+        self.exc_type = exc_type
+
+
+def graded(name: str, points: float = 1.0) -> pytest.MarkDecorator:
+    """Attribute a check to one graded name, worth ``points``."""
+    return pytest.mark.graded(name=name, points=points)
+
+
+def fail(message: str) -> None:
+    raise CheckFailed(message)
+
+
+def shape_text(shape: tuple) -> str:
+    return "a scalar (shape ())" if tuple(shape) == () else f"shape {tuple(shape)}"
+
+
+def expect_tensor(value: Any, shape: tuple, dtype: torch.dtype = torch.float32, what: str = "the result",
+                  hint: str = "") -> torch.Tensor:
+    """``value`` is a tensor of exactly ``shape`` and ``dtype``; ``hint`` follows a shape mismatch."""
+    if isinstance(value, Opaque) or not isinstance(value, torch.Tensor):
+        kind = value.type if isinstance(value, Opaque) else type(value).__name__
+        fail(f"{what} is a {kind}, expected a torch.Tensor")
+    if tuple(value.shape) != tuple(shape):
+        fail(f"{what} has {shape_text(value.shape)}, expected {shape_text(shape)}" + (f": {hint}" if hint else ""))
+    if value.dtype != dtype:
+        fail(f"{what} has dtype {value.dtype}, expected {dtype}")
+    return value
+
+
+def expect_close(value: Any, expected: torch.Tensor, rtol: float, atol: float, what: str = "the result",
+                 hint: str = "", mistakes: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    """Shape, dtype, finiteness, then values within ``atol + rtol * |expected|``.
+
+    ``mistakes`` maps a diagnosis ("you summed instead of averaging") to what
+    that mistake would return; a match is named in the failure message.
+    """
+    value = expect_tensor(value, tuple(expected.shape), expected.dtype, what, hint)
+    if not torch.isfinite(value).all() and torch.isfinite(expected).all():
+        bad = (~torch.isfinite(value)).sum().item()
+        fail(f"{what} contains {bad} NaN or infinite value(s): look for overflow in exp or a log of 0")
+    if torch.allclose(value, expected, rtol=rtol, atol=atol, equal_nan=True):
+        return value
+    for diagnosis, wrong in (mistakes or {}).items():
+        if wrong.shape == value.shape and torch.allclose(value, wrong, rtol=rtol, atol=atol):
+            fail(f"{what} has the wrong values: {diagnosis}")
+    err = (value.double() - expected.double()).abs()
+    fail(f"{what} has the wrong values: largest error {err.max().item():.2e} "
+         f"(allowed {atol:.0e} + {rtol:.0e} x |expected|)")
+    return value
+
+
+def expect_unchanged(call: Any, originals: list[Any], name: str) -> None:
+    """The call left its tensor arguments' values and ``requires_grad`` as they were."""
+    for i, (before, after) in enumerate(zip(originals, call.args_after)):
+        if isinstance(before, torch.Tensor) and not (
+                isinstance(after, torch.Tensor) and after.shape == before.shape and torch.equal(after, before)):
+            fail(f"{name} modified its argument {i + 1} in place: work on new tensors "
+                 "(avoid +=, [...] = and methods ending in _ on the inputs)")
+    for i, (before, flag) in enumerate(zip(originals, call.requires_grad_after)):
+        if isinstance(before, torch.Tensor) and flag != before.requires_grad:
+            fail(f"{name} changed requires_grad of its argument {i + 1}: leave the inputs as they were")

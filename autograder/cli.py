@@ -1,0 +1,99 @@
+"""``python -m autograder``: grade, release, check, data."""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from .limits import Limits
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(**{f.name: getattr(args, f.name) for f in fields(Limits)})
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("limits on student code")
+    for f in fields(Limits):
+        group.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default,
+                           metavar="N", help=f"default {f.default}")
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from . import report
+    from .grade import find_jobs, grade_batch
+    from .sandbox import describe_mode
+
+    print(describe_mode(), file=sys.stderr)
+    if not args.submitted.is_dir():
+        print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
+        return 2
+    jobs, warnings = find_jobs(args.submitted)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if not jobs:
+        print(f"error: no submissions found under {args.submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
+              file=sys.stderr)
+        return 2
+    only = set(args.only.split(",")) if args.only else None
+    results = grade_batch(jobs, args.out, _limits(args), only, args.jobs, progress=not args.quiet)
+    print(report.summary(results))
+    print(f"results: {args.out}/<student>/<assignment>/results.json and {args.out / 'grades.csv'}")
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release import release
+
+    for path in release(args.assignments, ROOT):
+        print(f"released {path.relative_to(ROOT)}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .selfcheck import check_notebook
+    from .sandbox import describe_mode
+
+    print(describe_mode(), file=sys.stderr)
+    return check_notebook(args.notebook, _limits(args))
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from .data import prepare
+
+    prepare(args.root, args.mirror)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("grade", help="grade nbgrader's submitted/<student>/<assignment>/ folders")
+    p.add_argument("submitted", type=Path, help="the submitted/ folder")
+    p.add_argument("--out", type=Path, required=True, help="where results.json files and grades.csv go")
+    p.add_argument("--only", help="regrade just these graded names (comma-separated)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_limits(p)
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
+    p.add_argument("assignments", nargs="*", help="assignment names (default: all in source/)")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("check", help="run a notebook's visible tests in the sandbox and show a table")
+    p.add_argument("notebook", type=Path)
+    _add_limits(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("data", help="put MNIST in torchvision's layout under data/")
+    p.add_argument("--mirror", type=Path, help="a folder holding MNIST/raw/*.gz (default: download)")
+    p.add_argument("--root", type=Path, default=ROOT / "data")
+    p.set_defaults(func=cmd_data)
+
+    args = parser.parse_args(argv)
+    return args.func(args)

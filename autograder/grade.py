@@ -1,0 +1,150 @@
+"""Grade one submission, or a batch of them in nbgrader's ``submitted/`` layout.
+
+Each submission is graded in a forked child of this process, so a grader
+crash costs one result row, never the batch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing import get_context
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import notebook, result
+from .assignment import Assignment, all_assignments
+from .limits import Limits
+from .plugin import run_checks
+from .result import ERROR, GRADED, UNGRADABLE, CheckResult, SubmissionResult
+from .student import Student, Unreadable
+
+
+@dataclass(frozen=True)
+class Job:
+    student: str
+    assignment: Assignment
+    path: Path  # the notebook, which may be missing
+
+
+def grade_notebook(path: Path, assignment: Assignment, student_id: str = "student", limits: Limits = Limits(),
+                   only: set[str] | None = None) -> tuple[SubmissionResult, list[str]]:
+    """Grade one notebook; return its result and the grader's own error log."""
+    started = time.monotonic()
+    try:
+        cells = notebook.read(path)
+        student: Student | Unreadable = Student(cells, limits)
+        status = GRADED
+    except notebook.NotebookError as exc:
+        cells, student, status = [], Unreadable(str(exc)), UNGRADABLE
+    try:
+        plugin = run_checks(assignment.checks, student, only)
+    finally:
+        student.close()
+    if any(c.error for c in plugin.results):
+        status = ERROR
+    summary = _summary(status, student, cells)
+    return (SubmissionResult(student_id, assignment.id, status, plugin.results, summary,
+                             time.monotonic() - started), plugin.log)
+
+
+def _summary(status: str, student: Student | Unreadable, cells: list[notebook.Cell]) -> str:
+    lines = []
+    if status == UNGRADABLE:
+        lines.append(f"Your submission could not be graded: {student.reason}")
+    for run in student.problems():
+        lines.append(f"Cell {run.index} {run.message}")
+    written = [c for c in cells if c.is_written_answer]
+    for cell in written:
+        words = len(cell.source.replace("YOUR ANSWER HERE", "").split())
+        lines.append(f"{cell.grade_id}: written answer, graded by hand ({words} words)")
+    return "\n".join(lines)
+
+
+def _merge(new: SubmissionResult, out_dir: Path, only: set[str] | None) -> SubmissionResult:
+    """With ``--only``, keep the stored results of the other names."""
+    path = result.results_path(out_dir, new.student, new.assignment)
+    if only is None or not path.exists():
+        return new
+    old = SubmissionResult.from_gradescope(json.loads(path.read_text()))
+    new.checks = [c for c in old.checks if c.name not in only] + new.checks
+    return new
+
+
+def grade_job(job: Job, out_dir: Path, limits: Limits, only: set[str] | None) -> SubmissionResult:
+    """Grade and save one job; never raises."""
+    try:
+        res, log = grade_notebook(job.path, job.assignment, job.student, limits, only)
+    except Exception:
+        log = [traceback.format_exc()]
+        res = SubmissionResult(job.student, job.assignment.id, ERROR, [CheckResult(
+            "grader", "the grader ran", 0.0, 0.0, "The grader failed on this submission; your instructor has the details.",
+            error=True)], "The grader failed on this submission.")
+    res = _merge(res, out_dir, only)
+    result.save(res, out_dir)
+    if log:
+        result.write_atomic(result.results_path(out_dir, job.student, job.assignment.id).with_name("grader.log"),
+                            "\n".join(log))
+    return res
+
+
+def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None) -> tuple[list[Job], list[str]]:
+    """Jobs for ``submitted/<student>/<assignment>/``; also warnings for what was skipped."""
+    assignments = assignments if assignments is not None else all_assignments()
+    jobs, warnings = [], []
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        for adir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            if adir.name not in assignments:
+                warnings.append(f"skipped {adir}: no checks for an assignment named {adir.name!r}")
+                continue
+            a = assignments[adir.name]
+            jobs.append(Job(student_dir.name, a, adir / a.notebook))
+    return jobs, warnings
+
+
+def _child(job: Job, out_dir: Path, limits: Limits, only: set[str] | None) -> None:
+    grade_job(job, out_dir, limits, only)
+
+
+def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), only: set[str] | None = None,
+                workers: int = 1, progress: bool = True) -> list[SubmissionResult]:
+    """Grade ``jobs`` with ``workers`` processes; write each results.json and grades.csv."""
+    ctx = get_context("fork")
+    budget = limits.notebook_seconds + 600  # a grader child that outlives this is killed
+    pending, running, failures = list(jobs), {}, 0
+    with tqdm(total=len(jobs), unit="submission", disable=not progress, dynamic_ncols=True) as bar:
+        while pending or running:
+            while pending and len(running) < workers:
+                job = pending.pop(0)
+                proc = ctx.Process(target=_child, args=(job, out_dir, limits, only), daemon=True)
+                proc.start()
+                running[proc.sentinel] = (proc, job, time.monotonic())
+            for sentinel in wait(list(running), timeout=1.0):
+                proc, job, _ = running.pop(sentinel)
+                proc.join()
+                failures += _after(job, proc.exitcode, out_dir)
+                bar.update(1)
+                bar.set_postfix(failed=failures)
+            for sentinel, (proc, job, started) in list(running.items()):
+                if time.monotonic() - started > budget:
+                    proc.kill()
+    results = result.load_all(out_dir)
+    result.write_grades_csv(results, out_dir / "grades.csv")
+    keys = {(j.student, j.assignment.id) for j in jobs}
+    return [r for r in results if (r.student, r.assignment) in keys]
+
+
+def _after(job: Job, exitcode: int | None, out_dir: Path) -> int:
+    """Make sure a finished job left a result; return 1 if it is not a clean grade."""
+    path = result.results_path(out_dir, job.student, job.assignment.id)
+    fresh = path.exists() and exitcode == 0
+    if not fresh:
+        result.save(SubmissionResult(job.student, job.assignment.id, ERROR, [], (
+            f"The grader process for this submission ended abnormally (exit code {exitcode})."), 0.0), out_dir)
+        return 1
+    status = json.loads(path.read_text())["extra_data"]["status"]
+    return int(status != GRADED)

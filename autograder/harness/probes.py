@@ -1,0 +1,68 @@
+"""Procedures the grader asks the worker to run against the student's names.
+
+Each probe takes the notebook's namespace and plain arguments, calls student
+code, and returns plain data; the grader compares it with its own reference.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+
+from .forbid import forbidding
+from .values import export
+
+PROBES: dict[str, Callable[..., Any]] = {}
+
+
+class Missing(Exception):
+    """The notebook does not define a graded name."""
+
+
+def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    PROBES[fn.__name__] = fn
+    return fn
+
+
+def lookup(ns: dict, name: str) -> Any:
+    if name not in ns:
+        raise Missing(name)
+    return ns[name]
+
+
+def _inputs(args: list, grad: list[int]) -> list:
+    """Fresh copies of the grader's inputs, with ``grad`` positions requiring grad."""
+    out = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+    for i in grad:
+        out[i].requires_grad_(True)
+    return out
+
+
+@probe
+def call(ns: dict, name: str, args: list, kwargs: dict, forbid: list[str] = (),
+         grad: list[int] = (), grad_out: torch.Tensor | None = None) -> dict:
+    """Call ``name(*args, **kwargs)``; optionally backpropagate into ``grad`` args."""
+    fn = lookup(ns, name)
+    inputs = _inputs(args, list(grad))
+    with forbidding(forbid) as hits:
+        value = fn(*inputs, **kwargs)
+    result = {
+        "value": export(value),
+        "forbidden": hits,
+        "args_after": export(inputs),
+        "requires_grad_after": [isinstance(a, torch.Tensor) and a.requires_grad for a in inputs],
+    }
+    if grad:
+        result["grads"] = _backward(value, [inputs[i] for i in grad], grad_out)
+    return result
+
+
+def _backward(value: Any, leaves: list[torch.Tensor], grad_out: torch.Tensor | None) -> Any:
+    if not isinstance(value, torch.Tensor) or value.grad_fn is None:
+        return "the returned value is not connected to the inputs' autograd graph"
+    weight = torch.ones_like(value) if grad_out is None else grad_out
+    try:
+        (value * weight).sum().backward()
+    except RuntimeError as exc:
+        return f"backward failed: {exc}"
+    return [export(leaf.grad) for leaf in leaves]

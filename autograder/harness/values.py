@@ -1,0 +1,66 @@
+"""Turn whatever a student's function returned into plain data, and back.
+
+``export`` runs in the sandbox. Anything that is not a tensor, a number, a
+string or a container of those becomes an ``Opaque`` description, so the
+grader can say "returned a numpy.ndarray" instead of failing to load it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+_OPAQUE = "__opaque__"
+_PLAIN = (bool, int, float, str, type(None))
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value that could not cross as data: its type and a short repr."""
+
+    type: str
+    repr: str
+
+    def __str__(self) -> str:
+        return f"a {self.type}"
+
+
+def _describe(value: Any) -> dict:
+    kind = type(value)
+    try:
+        text = repr(value)[:200]
+    except Exception:
+        text = "<unprintable>"
+    return {_OPAQUE: f"{kind.__module__}.{kind.__qualname__}".removeprefix("builtins."), "repr": text}
+
+
+def export(value: Any, depth: int = 0) -> Any:
+    """Plain data for ``value``: tensors detached and cloned as ``torch.Tensor``."""
+    if depth > 20:
+        return _describe(value)
+    if isinstance(value, torch.Tensor):
+        if value.layout != torch.strided:
+            return _describe(value)
+        return value.detach().as_subclass(torch.Tensor).clone()
+    if type(value) in _PLAIN:
+        return value
+    if type(value) in (list, tuple) or isinstance(value, (torch.Size, tuple, list)):
+        items = [export(v, depth + 1) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {k: export(v, depth + 1) for k, v in value.items()}
+    return _describe(value)
+
+
+def revive(value: Any) -> Any:
+    """Replace opaque descriptions in loaded data by ``Opaque`` objects."""
+    if isinstance(value, dict):
+        if set(value) == {_OPAQUE, "repr"}:
+            return Opaque(str(value[_OPAQUE]), str(value["repr"]))
+        return {k: revive(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [revive(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(revive(v) for v in value)
+    return value

@@ -1,0 +1,75 @@
+"""A pytest plugin that runs one assignment's hidden checks against one submission.
+
+It provides the ``student`` fixture, keeps only the ``--only`` names, and turns
+each check's outcome into a ``CheckResult`` with a message fit for a student.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .check import CheckFailed
+from .result import CheckResult
+
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--noconftest", "-p", "no:randomly",
+               "-W", "ignore", "--import-mode=importlib"]
+
+
+class GradingPlugin:
+    def __init__(self, student: Any, only: set[str] | None = None):
+        self._student = student
+        self.only = only
+        self.results: list[CheckResult] = []
+        self.log: list[str] = []  # grader-side tracebacks, for the instructor only
+
+    @pytest.fixture(name="student")
+    def student_fixture(self) -> Any:
+        return self._student
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "graded(name, points): the graded name a check belongs to")
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        keep = [i for i in items if self.only is None or _graded(i)[0] in self.only]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        yield
+        if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
+            self.results.append(self._judge(item, call))
+
+    def _judge(self, item: pytest.Item, call: pytest.CallInfo) -> CheckResult:
+        name, points = _graded(item)
+        doc = (getattr(item, "obj", None).__doc__ or item.name).strip().splitlines()[0]
+        result = CheckResult(name, doc.rstrip("."), 0.0, points)
+        exc = call.excinfo.value if call.excinfo else None
+        if exc is None:
+            result.score = points
+        elif isinstance(exc, CheckFailed):
+            result.output = str(exc)
+        else:
+            result.error = True
+            result.output = ("The grader could not run this check (an internal error); "
+                             "your instructor has the details.")
+            self.log.append(f"{result.label}\n" + "".join(traceback.format_exception(exc)))
+        return result
+
+
+def _graded(item: pytest.Item) -> tuple[str, float]:
+    mark = item.get_closest_marker("graded")
+    if mark is None:
+        return "unattributed", 0.0
+    return mark.kwargs["name"], float(mark.kwargs.get("points", 1.0))
+
+
+def run_checks(checks: Path, student: Any, only: set[str] | None = None) -> GradingPlugin:
+    """Run the checks in ``checks`` against ``student``; the plugin holds the results."""
+    plugin = GradingPlugin(student, only)
+    pytest.main([str(checks), "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS], plugins=[plugin])
+    return plugin

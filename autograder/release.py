@@ -1,0 +1,58 @@
+"""Make student versions with nbgrader's own ``generate_assignment``.
+
+nbgrader runs in a child process, once for all assignments, on a scratch copy
+of the course folder, so it neither writes a gradebook nor touches source/.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+_GENERATE = """
+import logging
+import sys
+from traitlets.config import Config
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.converters import GenerateAssignment
+root, names = sys.argv[1], sys.argv[2:]
+for name in names:
+    c = Config()
+    c.CourseDirectory.root = root
+    c.CourseDirectory.assignment_id = name
+    c.GenerateAssignment.no_database = True
+    c.SaveCells.enabled = False
+    c.BaseConverter.force = True
+    app = GenerateAssignment(coursedir=CourseDirectory(config=c), config=c)
+    app.log.addHandler(logging.StreamHandler())
+    app.log.setLevel(logging.ERROR)
+    app.start()
+"""
+
+
+def assignment_names(source: Path) -> list[str]:
+    return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def generate(source: Path, release_dir: Path, names: list[str] | None = None) -> list[Path]:
+    """Write ``release_dir/<name>/`` for each assignment in ``source``; return the notebooks."""
+    names = names or assignment_names(source)
+    with tempfile.TemporaryDirectory() as tmp:
+        course = Path(tmp)
+        for name in names:
+            shutil.copytree(source / name, course / "source" / name,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        done = subprocess.run([sys.executable, "-c", _GENERATE, str(course), *names], capture_output=True,
+                              text=True, cwd=course)
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stderr[-3000:]}")
+        for name in names:
+            shutil.rmtree(release_dir / name, ignore_errors=True)
+            shutil.copytree(course / "release" / name, release_dir / name)
+    return [p for n in names for p in sorted((release_dir / n).glob("*.ipynb"))]
+
+
+def release(names: list[str], root: Path) -> list[Path]:
+    return generate(root / "source", root / "release", names or None)

@@ -1,0 +1,131 @@
+"""Grading results: Gradescope's results.json per submission and grades.csv per batch, written atomically."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GRADED, UNGRADABLE, ERROR = "graded", "ungradable", "grader_error"
+
+
+@dataclass
+class CheckResult:
+    name: str          # the graded name the check belongs to
+    title: str         # what the check verifies
+    score: float
+    max_score: float
+    output: str = ""
+    error: bool = False  # the grader itself failed in this check
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}: {self.title}"
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    status: str
+    checks: list[CheckResult] = field(default_factory=list)
+    output: str = ""
+    seconds: float = 0.0
+
+    def scores(self) -> dict[str, tuple[float, float]]:
+        """Per graded name: (score, max score)."""
+        out: dict[str, tuple[float, float]] = {}
+        for c in self.checks:
+            got, top = out.get(c.name, (0.0, 0.0))
+            out[c.name] = (got + c.score, top + c.max_score)
+        return out
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.checks)
+
+    def to_gradescope(self) -> dict:
+        return {
+            "score": round(self.score, 4),
+            "execution_time": round(self.seconds, 2),
+            "output": self.output,
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [{"name": c.label, "score": c.score, "max_score": c.max_score,
+                       "status": "passed" if c.score >= c.max_score else "failed",
+                       "output": c.output, "visibility": "visible"} for c in self.checks],
+            "extra_data": {"student": self.student, "assignment": self.assignment, "status": self.status,
+                           "grader_errors": sum(c.error for c in self.checks)},
+        }
+
+    @classmethod
+    def from_gradescope(cls, data: dict) -> "SubmissionResult":
+        extra = data.get("extra_data", {})
+        checks = []
+        for t in data.get("tests", []):
+            name, _, title = t["name"].partition(": ")
+            checks.append(CheckResult(name, title, t["score"], t["max_score"], t.get("output", "")))
+        return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
+                   checks, data.get("output", ""), data.get("execution_time", 0.0))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def results_path(out_dir: Path, student: str, assignment: str) -> Path:
+    return out_dir / student / assignment / "results.json"
+
+
+def save(result: SubmissionResult, out_dir: Path) -> Path:
+    path = results_path(out_dir, result.student, result.assignment)
+    write_atomic(path, json.dumps(result.to_gradescope(), indent=2) + "\n")
+    return path
+
+
+def load_all(out_dir: Path) -> list[SubmissionResult]:
+    results = []
+    for path in sorted(out_dir.glob("*/*/results.json")):
+        try:
+            results.append(SubmissionResult.from_gradescope(json.loads(path.read_text())))
+        except (ValueError, KeyError):
+            continue
+    return results
+
+
+def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
+    """One row per student and assignment: status, a column per graded name, total."""
+    names: list[str] = []
+    for r in results:
+        names += [n for n in r.scores() if n not in names]
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["student", "assignment", "status", *names, "total", "max_total"])
+    for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+        scores = r.scores()
+        writer.writerow([r.student, r.assignment, r.status,
+                         *[_num(scores[n][0]) if n in scores else "" for n in names],
+                         _num(r.score), _num(r.max_score)])
+    write_atomic(path, buf.getvalue())
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"

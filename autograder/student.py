@@ -1,0 +1,176 @@
+"""The grader's handle on one submission: its notebook running in a sandboxed worker.
+
+Cells run one at a time. A cell that hangs or kills the process is recorded
+and skipped: the worker restarts and replays the other cells, so every graded
+name that does not depend on that cell can still be graded.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from .check import CheckFailed, StudentRaised
+from .harness.values import revive
+from .limits import Limits
+from .notebook import Cell, python_source, runnable
+from .sandbox import Worker, WorkerDied, WorkerTimeout
+
+MAX_RESTARTS = 8
+
+
+@dataclass
+class CellRun:
+    index: int
+    status: str   # "ok", "error", "timeout", "crashed" or "skipped"
+    message: str = ""
+
+
+@dataclass
+class Call:
+    """What one call of a student's function sent back, as plain data."""
+
+    value: Any
+    args_after: list
+    requires_grad_after: list[bool]
+    forbidden: list[str]
+    grads: Any = None
+
+
+def _raised(error: dict) -> str:
+    where = error.get("where", "")
+    return f"raised {error.get('type', '?')}: {error.get('message', '')}" + (f" ({where})" if where else "")
+
+
+def raised_message(name: str, error: dict) -> str:
+    """A student-facing sentence for an exception raised by ``name``."""
+    if error.get("type") == "NotImplementedError":
+        return f"{name} is not implemented yet: it still raises NotImplementedError"
+    if error.get("forbidden"):
+        return (f"{name} uses a library shortcut: {error.get('message', '')}. This exercise asks you "
+                "to write it from scratch with elementary tensor operations")
+    return f"{name} {_raised(error)}"
+
+
+class Student:
+    """Run a submission's cells in a sandbox, then call its names for the checks."""
+
+    def __init__(self, cells: list[Cell], limits: Limits = Limits()):
+        self.limits = limits
+        self.cells = runnable(cells)
+        self.runs: dict[int, CellRun] = {}
+        self._worker: Worker | None = None
+        self._restarts = 0
+        self._spent = 0.0
+        self.output = ""
+
+    # -- the notebook -------------------------------------------------------
+    def _start(self) -> Worker:
+        if self._worker is not None and self._worker.alive:
+            return self._worker
+        if self._restarts >= MAX_RESTARTS:
+            raise CheckFailed("your notebook's Python process crashed or hung too often to go on grading")
+        self._restarts += 1
+        worker = self._worker = Worker(self.limits)
+        for cell in self.cells:
+            if self.runs.get(cell.index, CellRun(0, "ok")).status in ("timeout", "crashed", "skipped"):
+                continue
+            left = self.limits.notebook_seconds - self._spent
+            if left <= 0:
+                self.runs[cell.index] = CellRun(cell.index, "skipped", "the notebook's time limit was used up")
+                continue
+            seconds = min(self.limits.cell_seconds, left)
+            started = time.monotonic()
+            try:
+                reply = worker.request({"op": "exec", "index": cell.index, "source": python_source(cell)}, seconds)
+            except (WorkerTimeout, WorkerDied) as exc:
+                timed_out = isinstance(exc, WorkerTimeout)
+                self.runs[cell.index] = CellRun(
+                    cell.index, "timeout" if timed_out else "crashed",
+                    f"did not finish within {seconds:g} s and was skipped" if timed_out
+                    else f"ended the Python process (it {exc}) and was skipped")
+                self._keep_output(worker)
+                return self._start()
+            finally:
+                self._spent += time.monotonic() - started
+            if cell.index not in self.runs:
+                error = reply.get("error")
+                self.runs[cell.index] = CellRun(cell.index, "error", _raised(error)) if error else CellRun(cell.index, "ok")
+        return worker
+
+    def _keep_output(self, worker: Worker) -> None:
+        self.output += worker.output
+        if worker.output_dropped:
+            self.output += f"\n[{worker.output_dropped} more bytes of output were dropped]\n"
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._keep_output(self._worker)
+            self._worker = None
+
+    def problems(self) -> list[CellRun]:
+        return [run for _, run in sorted(self.runs.items()) if run.status != "ok"]
+
+    # -- calls --------------------------------------------------------------
+    def probe(self, probe: str, name: str, seconds: float | None = None, **args: Any) -> Any:
+        """Run harness probe ``probe`` about graded name ``name``; return its plain data."""
+        worker = self._start()
+        seconds = seconds or self.limits.call_seconds
+        try:
+            reply = worker.request({"op": "probe", "probe": probe, "args": {"name": name, **args}}, seconds)
+        except WorkerTimeout:
+            self._keep_output(worker)
+            raise CheckFailed(f"{name} did not return within {seconds:g} s: look for an infinite loop "
+                              "or a far too slow computation") from None
+        except WorkerDied as exc:
+            self._keep_output(worker)
+            raise CheckFailed(f"calling {name} ended your notebook's Python process: it {exc}") from None
+        if "missing" in reply:
+            raise CheckFailed(self._missing_message(name))
+        if "error" in reply:
+            raise StudentRaised(raised_message(name, reply["error"]), reply["error"].get("type", "?"))
+        return revive(reply["ok"])
+
+    def call(self, name: str, *args: Any, forbid: tuple[str, ...] = (), grad: tuple[int, ...] = (),
+             grad_out: torch.Tensor | None = None, seconds: float | None = None, **kwargs: Any) -> Call:
+        """Call ``name(*args, **kwargs)`` in the sandbox.
+
+        ``forbid`` names torch operations that raise while it runs; ``grad``
+        lists argument positions to backpropagate into (``grad_out`` weights
+        the output, ones by default).
+        """
+        data = self.probe("call", name, seconds, args=list(args), kwargs=kwargs, forbid=list(forbid),
+                          grad=list(grad), grad_out=grad_out)
+        return Call(data["value"], data["args_after"], data["requires_grad_after"], data["forbidden"],
+                    data.get("grads"))
+
+    def _missing_message(self, name: str) -> str:
+        message = f"{name} is not defined in your notebook: did you rename it or delete its cell?"
+        broken = [f"cell {r.index} {r.message}" for r in self.problems()]
+        if broken:
+            message += " These cells did not run: " + "; ".join(broken[:3])
+        return message
+
+
+class Unreadable:
+    """Stands in for a submission that cannot be run: every check fails with the reason."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        self.output = ""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr in ("call", "probe"):
+            def refuse(*args: Any, **kwargs: Any) -> Any:
+                raise CheckFailed(f"not graded: {self.reason}")
+            return refuse
+        raise AttributeError(attr)
+
+    def close(self) -> None:
+        pass
+
+    def problems(self) -> list[CellRun]:
+        return []
