@@ -1,0 +1,1 @@
+"""An auto-grader for PyTorch notebooks: sandboxed execution, hidden pytest checks, Gradescope results."""

@@ -1,0 +1,92 @@
+"""Shared fixtures: one graded batch of every stored answer, built once per test session."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERS = Path(__file__).resolve().parent / "answers"
+# short limits keep the hostile submissions quick; real grading uses the defaults
+TEST_LIMITS = ["--cell-seconds", "20", "--call-seconds", "10"]
+
+
+def load_answers(assignment: str):
+    spec = importlib.util.spec_from_file_location(f"answers_{assignment}", ANSWERS / f"{assignment}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def with_answers(source: Path, answers: dict[str, str], dest: Path, extra_cells: list[tuple[int, str]] = ()) -> None:
+    """Write ``source`` with the cells named in ``answers`` replaced; insert ``extra_cells`` (position, code)."""
+    nb = nbformat.read(source, as_version=4)
+    found = set()
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+            found.add(grade_id)
+    assert found == set(answers), f"no cell for {set(answers) - found} in {source}"
+    for position, code in extra_cells:
+        nb.cells.insert(position, nbformat.v4.new_code_cell(code))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest)
+
+
+def grade(submitted: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "-q",
+                           "-j", "2", *TEST_LIMITS, *extra], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+
+
+def read_results(out: Path) -> dict[tuple[str, str], dict]:
+    return {(p.parent.parent.name, p.parent.name): json.loads(p.read_text()) for p in out.glob("*/*/results.json")}
+
+
+def scores(results: dict) -> dict[str, tuple[float, float]]:
+    """Per graded name: (score, max score), from a results.json."""
+    out: dict[str, tuple[float, float]] = {}
+    for test in results["tests"]:
+        name = test["name"].split(":", 1)[0]
+        got, top = out.get(name, (0.0, 0.0))
+        out[name] = (got + test["score"], top + test["max_score"])
+    return out
+
+
+ASSIGNMENTS = sorted(p.stem for p in ANSWERS.glob("[0-9][0-9]_*.py"))
+
+
+@pytest.fixture(scope="session")
+def answer_batch(tmp_path_factory) -> dict:
+    """Every stored answer of every assignment, the instructor's and the release notebook, graded in one batch."""
+    root = tmp_path_factory.mktemp("answers")
+    submitted, out = root / "submitted", root / "out"
+    expected = {}
+    for assignment in ASSIGNMENTS:
+        source = next((ROOT / "source" / assignment).glob("*.ipynb"))
+        release = ROOT / "release" / assignment / source.name
+        answers = load_answers(assignment)
+        with_answers(source, {}, submitted / "instructor" / assignment / source.name)
+        (submitted / "release" / assignment).mkdir(parents=True)
+        (submitted / "release" / assignment / source.name).write_bytes(release.read_bytes())
+        expected[("instructor", assignment)] = ("right", None)
+        expected[("release", assignment)] = ("release", None)
+        for kind, table in (("wrong", answers.WRONG), ("right", getattr(answers, "RIGHT", {}))):
+            for name, variants in table.items():
+                for label, code in variants.items():
+                    student = f"{kind}--{name}--{slug(label)}"
+                    with_answers(source, {name: code}, submitted / student / assignment / source.name)
+                    expected[(student, assignment)] = (kind, name)
+    done = grade(submitted, out)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {"expected": expected, "results": read_results(out), "out": out, "run": done}
