@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -63,7 +64,9 @@ def scores(results: dict) -> dict[str, tuple[float, float]]:
     return out
 
 
-ASSIGNMENTS = sorted(p.stem for p in ANSWERS.glob("[0-9][0-9]_*.py"))
+# KIT_ANSWERS=02_autograd,04_activations narrows the batch while working on those checks
+ASSIGNMENTS = sorted(p.stem for p in ANSWERS.glob("[0-9][0-9]_*.py")
+                     if not os.environ.get("KIT_ANSWERS") or p.stem in os.environ["KIT_ANSWERS"].split(","))
 
 
 @pytest.fixture(scope="session")

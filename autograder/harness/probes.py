@@ -10,6 +10,7 @@ from typing import Any, Callable
 import torch
 
 from .forbid import forbidding
+from .functions import resolve
 from .values import export
 
 PROBES: dict[str, Callable[..., Any]] = {}
@@ -32,7 +33,7 @@ def lookup(ns: dict, name: str) -> Any:
 
 def _inputs(args: list, grad: list[int]) -> list:
     """Fresh copies of the grader's inputs, with ``grad`` positions requiring grad."""
-    out = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+    out = [a.clone() if isinstance(a, torch.Tensor) else resolve(a) for a in args]
     for i in grad:
         out[i].requires_grad_(True)
     return out
@@ -44,6 +45,7 @@ def call(ns: dict, name: str, args: list, kwargs: dict, forbid: list[str] = (),
     """Call ``name(*args, **kwargs)``; optionally backpropagate into ``grad`` args."""
     fn = lookup(ns, name)
     inputs = _inputs(args, list(grad))
+    kwargs = {k: resolve(v) for k, v in kwargs.items()}
     with forbidding(forbid) as hits:
         value = fn(*inputs, **kwargs)
     result = {
@@ -66,3 +68,23 @@ def _backward(value: Any, leaves: list[torch.Tensor], grad_out: torch.Tensor | N
     except RuntimeError as exc:
         return f"backward failed: {exc}"
     return [export(leaf.grad) for leaf in leaves]
+
+
+@probe
+def figure(ns: dict, name: str, args: list, kwargs: dict) -> dict:
+    """Call ``name`` and describe the matplotlib Figure it returns: axes, lines, labels, data."""
+    import matplotlib.figure
+    import matplotlib.pyplot as plt
+
+    value = lookup(ns, name)(*_inputs(args, []), **kwargs)
+    if not isinstance(value, matplotlib.figure.Figure):
+        return {"figure": export(value)}
+    axes = [{
+        "title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+        "legend": [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else [],
+        "lines": [{"label": str(line.get_label()),
+                   "x": torch.as_tensor(line.get_xdata(), dtype=torch.float64),
+                   "y": torch.as_tensor(line.get_ydata(), dtype=torch.float64)} for line in ax.get_lines()],
+    } for ax in value.get_axes()]
+    plt.close(value)
+    return {"figure": None, "axes": axes}
