@@ -64,6 +64,7 @@ class Student:
         self._worker: Worker | None = None
         self._restarts = 0
         self._spent = 0.0
+        self._broken: dict[str, str] = {}  # names that hung or crashed: not called again
         self.output = ""
 
     # -- the notebook -------------------------------------------------------
@@ -117,17 +118,19 @@ class Student:
     # -- calls --------------------------------------------------------------
     def probe(self, probe: str, name: str, seconds: float | None = None, **args: Any) -> Any:
         """Run harness probe ``probe`` about graded name ``name``; return its plain data."""
+        if name in self._broken:
+            raise CheckFailed(f"not run, because an earlier check found that {self._broken[name]}")
         worker = self._start()
         seconds = seconds or self.limits.call_seconds
         try:
             reply = worker.request({"op": "probe", "probe": probe, "args": {"name": name, **args}}, seconds)
-        except WorkerTimeout:
+        except (WorkerTimeout, WorkerDied) as exc:
             self._keep_output(worker)
-            raise CheckFailed(f"{name} did not return within {seconds:g} s: look for an infinite loop "
-                              "or a far too slow computation") from None
-        except WorkerDied as exc:
-            self._keep_output(worker)
-            raise CheckFailed(f"calling {name} ended your notebook's Python process: it {exc}") from None
+            self._broken[name] = (
+                f"{name} did not return within {seconds:g} s: look for an infinite loop or a far too slow "
+                "computation" if isinstance(exc, WorkerTimeout) else
+                f"calling {name} ended your notebook's Python process: it {exc}")
+            raise CheckFailed(self._broken[name]) from None
         if "missing" in reply:
             raise CheckFailed(self._missing_message(name))
         if "error" in reply:

@@ -1,0 +1,48 @@
+"""``check NOTEBOOK``: a student runs their notebook's visible tests in the sandbox and sees a table."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import notebook
+from .limits import Limits
+from .report import table
+from .sandbox import Worker, WorkerDied, WorkerTimeout
+from .student import raised_message
+
+
+def _test_message(name: str, error: dict) -> str:
+    if error.get("type") == "AssertionError" and error.get("message"):
+        return error["message"]
+    return raised_message(name, error)
+
+
+def check_notebook(path: Path, limits: Limits = Limits()) -> int:
+    """Run every code cell, tests included; print one row per visible test. Exit status 1 if any fails."""
+    try:
+        cells = notebook.read(path)
+    except notebook.NotebookError as exc:
+        print(f"cannot check: {exc}")
+        return 2
+    rows, failed, worker = [], 0, Worker(limits)
+    try:
+        for cell in notebook.runnable(cells, with_tests=True):
+            try:
+                reply = worker.request({"op": "exec", "index": cell.index, "source": notebook.python_source(cell)},
+                                       limits.cell_seconds)
+            except (WorkerTimeout, WorkerDied) as exc:
+                rows.append([cell.grade_id or f"cell {cell.index}", "STOPPED", f"cell {cell.index}: {exc}"])
+                failed += 1
+                break
+            if cell.is_visible_test:
+                error = reply.get("error")
+                name = (cell.grade_id or f"cell {cell.index}").removeprefix("test_")
+                rows.append([name, "FAIL" if error else "ok", _test_message(name, error) if error else ""])
+                failed += bool(error)
+            elif reply.get("error"):
+                rows.append([cell.grade_id or f"cell {cell.index}", "ERROR", raised_message("it", reply["error"])])
+    finally:
+        worker.kill()
+    print(table(["name", "result", "message"], rows))
+    print(f"\n{sum(r[1] == 'ok' for r in rows)} visible test(s) passed, {failed} failed. "
+          "The grader runs further, hidden checks.")
+    return int(failed > 0)

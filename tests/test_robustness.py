@@ -1,0 +1,80 @@
+"""Broken and hostile submissions get a row and messages; the rest of the batch is graded normally."""
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, grade, read_results, scores, with_answers
+
+ASSIGNMENT = "01_loss_functions"
+SOURCE = ROOT / "source" / ASSIGNMENT / "loss_functions.ipynb"
+EXIT_IN_MSE = '''
+import os
+
+def mse_loss(pred, target, reduction="mean"):
+    os._exit(3)
+'''
+SLEEP_IN_MAE = '''
+import time
+
+def mae_loss(pred, target, reduction="mean"):
+    time.sleep(3600)
+'''
+CASES = {
+    # student: (answers, extra cells, names expected to lose marks)
+    "good": ({}, [], set()),
+    "hangs-at-top-level": ({}, [(2, "while True:\n    pass")], set()),
+    "raises-at-import": ({}, [(0, "import a_module_that_does_not_exist")], set()),
+    "exits-at-top-level": ({}, [(2, "import os\nos._exit(1)")], set()),
+    "system-exit-and-interrupt": ({}, [(2, "raise SystemExit(0)"), (3, "raise KeyboardInterrupt")], set()),
+    "exits-in-a-function": ({"mse_loss": EXIT_IN_MSE}, [], {"mse_loss"}),
+    "sleeps-in-a-function": ({"mae_loss": SLEEP_IN_MAE}, [], {"mae_loss"}),
+}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    root = tmp_path_factory.mktemp("robustness")
+    for student, (answers, extra, _) in CASES.items():
+        with_answers(SOURCE, answers, root / "submitted" / student / ASSIGNMENT / SOURCE.name, extra)
+    (root / "submitted" / "not-json" / ASSIGNMENT).mkdir(parents=True)
+    (root / "submitted" / "not-json" / ASSIGNMENT / SOURCE.name).write_text("this is not a notebook")
+    (root / "submitted" / "no-notebook" / ASSIGNMENT).mkdir(parents=True)
+    done = grade(root / "submitted", root / "out")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return read_results(root / "out"), (root / "out" / "grades.csv").read_text()
+
+
+@pytest.mark.parametrize("student", sorted(CASES))
+def test_only_the_broken_names_lose_marks(batch, student):
+    results, _ = batch
+    res = results[(student, ASSIGNMENT)]
+    lost = {n for n, (got, top) in scores(res).items() if got < top}
+    assert lost == CASES[student][2], [t["output"] for t in res["tests"] if t["score"] < t["max_score"]]
+
+
+def test_a_hanging_cell_is_reported(batch):
+    output = batch[0][("hangs-at-top-level", ASSIGNMENT)]["output"]
+    assert "Cell 2 did not finish within" in output
+
+
+def test_an_exiting_cell_is_reported(batch):
+    output = batch[0][("exits-at-top-level", ASSIGNMENT)]["output"]
+    assert "Cell 2 ended the Python process" in output
+
+
+def test_a_crash_and_a_hang_in_a_function_say_so(batch):
+    results = batch[0]
+    crash = [t["output"] for t in results[("exits-in-a-function", ASSIGNMENT)]["tests"] if t["score"] == 0]
+    assert "ended your notebook's Python process" in crash[0]
+    hang = [t["output"] for t in results[("sleeps-in-a-function", ASSIGNMENT)]["tests"] if t["score"] == 0]
+    assert "did not return within" in hang[0]
+
+
+@pytest.mark.parametrize("student,reason", [("not-json", "not a notebook file"), ("no-notebook", "cannot open")])
+def test_unreadable_submissions_get_a_row_naming_every_check(batch, student, reason):
+    results, grades = batch
+    res = results[(student, ASSIGNMENT)]
+    assert res["extra_data"]["status"] == "ungradable"
+    assert reason in res["output"]
+    assert {n for n in scores(res)} == {n for n in scores(results[("good", ASSIGNMENT)])}
+    assert f"{student},{ASSIGNMENT},ungradable," in grades
