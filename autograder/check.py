@@ -84,3 +84,29 @@ def expect_unchanged(call: Any, originals: list[Any], name: str) -> None:
     for i, (before, flag) in enumerate(zip(originals, call.requires_grad_after)):
         if isinstance(before, torch.Tensor) and flag != before.requires_grad:
             fail(f"{name} changed requires_grad of its argument {i + 1}: leave the inputs as they were")
+
+
+def relative_error(value: torch.Tensor, expected: torch.Tensor) -> float:
+    """``max |value - expected| / max |expected|``: one number, whatever the scale of the entries."""
+    scale = expected.double().abs().max().clamp_min(1e-30)
+    return ((value.double() - expected.double()).abs().max() / scale).item()
+
+
+def expect_relative(value: Any, expected: torch.Tensor, tol: float, what: str = "the result", hint: str = "",
+                    mistakes: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    """Like ``expect_close``, with one tolerance relative to the largest entry: ``relative_error <= tol``.
+
+    Suits gradients, whose entries range from exactly 0 to large; ``hint`` follows a shape mismatch and
+    ``mistakes`` names a matching mistake, as in ``expect_close``.
+    """
+    value = expect_tensor(value, tuple(expected.shape), expected.dtype, what, hint)
+    if not torch.isfinite(value).all():
+        fail(f"{what} contains NaN or infinite values")
+    err = relative_error(value, expected)
+    if err <= tol:
+        return value
+    for diagnosis, wrong in (mistakes or {}).items():
+        if wrong.shape == value.shape and relative_error(value, wrong) <= tol:
+            fail(f"{what} has the wrong values: {diagnosis}")
+    fail(f"{what} has the wrong values: relative error {err:.1e} (allowed {tol:.0e})")
+    return value

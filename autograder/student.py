@@ -37,6 +37,8 @@ class Call:
     requires_grad_after: list[bool]
     forbidden: list[str]
     grads: Any = None
+    value_requires_grad: bool = False   # the returned tensor still requires grad
+    grads_after: list | None = None     # each argument's .grad after the call (None where unset)
 
 
 def _raised(error: dict) -> str:
@@ -148,7 +150,7 @@ class Student:
         data = self.probe("call", name, seconds, args=list(args), kwargs=kwargs, forbid=list(forbid),
                           grad=list(grad), grad_out=grad_out)
         return Call(data["value"], data["args_after"], data["requires_grad_after"], data["forbidden"],
-                    data.get("grads"))
+                    data.get("grads"), data["value_requires_grad"], data["grads_after"])
 
     def _missing_message(self, name: str) -> str:
         message = f"{name} is not defined in your notebook: did you rename it or delete its cell?"

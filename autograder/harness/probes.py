@@ -50,9 +50,11 @@ def call(ns: dict, name: str, args: list, kwargs: dict, forbid: list[str] = (),
         value = fn(*inputs, **kwargs)
     result = {
         "value": export(value),
+        "value_requires_grad": isinstance(value, torch.Tensor) and value.requires_grad,
         "forbidden": hits,
         "args_after": export(inputs),
         "requires_grad_after": [isinstance(a, torch.Tensor) and a.requires_grad for a in inputs],
+        "grads_after": [export(a.grad) if isinstance(a, torch.Tensor) else None for a in inputs],
     }
     if grad:
         result["grads"] = _backward(value, [inputs[i] for i in grad], grad_out)

@@ -1,0 +1,73 @@
+"""The commands as an instructor and a student use them: grade the demo samples, regrade one name, check."""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, grade, read_results, scores
+
+SAMPLES = ROOT / "samples" / "submitted"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    done = grade(SAMPLES, out)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, done
+
+
+def lost(res):
+    return {n for n, (got, top) in scores(res).items() if got < top}
+
+
+def test_grade_prints_the_sandbox_mode_and_a_summary(demo):
+    _, done = demo
+    assert done.stderr.startswith("sandbox: bubblewrap") or "WARNING: sandbox degraded" in done.stderr
+    assert "mean score" in done.stdout
+
+
+def test_demo_outcomes(demo):
+    results = read_results(demo[0])
+    for (student, assignment), res in results.items():
+        if student == "ada":
+            assert not lost(res) and res["extra_data"]["status"] == "graded", (assignment, res["output"])
+        if student == "ben":
+            assert all(got == 0 for got, _ in scores(res).values()), assignment
+    assert lost(results[("cleo", "01_loss_functions")]) == {"mae_loss", "log_softmax", "cross_entropy_loss"}
+    dev = results[("dev", "01_loss_functions")]
+    assert lost(dev) == {"mse_loss"} and "Cell 2 did not finish" in dev["output"]
+    assert results[("eve", "01_loss_functions")]["extra_data"]["status"] == "ungradable"
+
+
+def test_grades_csv_has_a_row_per_submission_and_a_column_per_name(demo):
+    rows = list(csv.DictReader((demo[0] / "grades.csv").open()))
+    assert len(rows) == len(read_results(demo[0]))
+    cleo = next(r for r in rows if r["student"] == "cleo")
+    assert cleo["status"] == "graded" and float(cleo["mse_loss"]) == 8 and float(cleo["mae_loss"]) < 8
+    eve = next(r for r in rows if r["student"] == "eve")
+    assert eve["status"] == "ungradable" and float(eve["total"]) == 0
+
+
+def test_only_regrades_the_named_checks_and_keeps_the_others(demo, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(demo[0], out)
+    path = out / "cleo" / "01_loss_functions" / "results.json"
+    before = json.loads(path.read_text())
+    done = grade(SAMPLES, out, "--only", "mae_loss")
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = json.loads(path.read_text())
+    assert scores(after) == scores(before)
+    assert sorted(t["name"] for t in after["tests"]) == sorted(t["name"] for t in before["tests"])
+
+
+@pytest.mark.parametrize("folder,code", [("source", 0), ("release", 1)])
+def test_check_runs_the_visible_tests(folder, code):
+    notebook = ROOT / folder / "01_loss_functions" / "loss_functions.ipynb"
+    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(notebook)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "mse_loss" in done.stdout and ("not implemented yet" in done.stdout) == (code == 1)
