@@ -26,6 +26,10 @@ class StudentRaised(CheckFailed):
         self.exc_type = exc_type
 
 
+class TimedOut(CheckFailed):
+    """The student's code did not return within its time limit."""
+
+
 def graded(name: str, points: float = 1.0) -> pytest.MarkDecorator:
     """Attribute a check to one graded name, worth ``points``."""
     return pytest.mark.graded(name=name, points=points)

@@ -14,6 +14,8 @@ class Limits:
     output_bytes: int = 1 << 20      # stdout and stderr kept from the student's process
     file_mb: int = 64                # largest file the student's process may write
     threads: int = 1                 # torch/OpenMP threads in the student's process
+    train_seconds: float = 300.0     # training the student's MNIST model (05_mnist_classifier)
+    train_threads: int = 2           # torch threads while training it
 
     @classmethod
     def names(cls) -> list[str]:

@@ -26,7 +26,7 @@ class GradingPlugin:
         self.results: list[CheckResult] = []
         self.log: list[str] = []  # grader-side tracebacks, for the instructor only
 
-    @pytest.fixture(name="student")
+    @pytest.fixture(name="student", scope="session")
     def student_fixture(self) -> Any:
         return self._student
 
@@ -46,8 +46,7 @@ class GradingPlugin:
 
     def _judge(self, item: pytest.Item, call: pytest.CallInfo) -> CheckResult:
         name, points = _graded(item)
-        doc = (getattr(item, "obj", None).__doc__ or item.name).strip().splitlines()[0]
-        result = CheckResult(name, doc.rstrip("."), 0.0, points)
+        result = CheckResult(name, _title(item), 0.0, points)
         exc = call.excinfo.value if call.excinfo else None
         if exc is None:
             result.score = points
@@ -59,6 +58,16 @@ class GradingPlugin:
                              "your instructor has the details.")
             self.log.append(f"{result.label}\n" + "".join(traceback.format_exception(exc)))
         return result
+
+
+def _title(item: pytest.Item) -> str:
+    """The check's docstring's first line, with its parameters filled in: ``reduction={reduction!r}``."""
+    title = (getattr(item, "obj", None).__doc__ or item.name).strip().splitlines()[0].rstrip(".")
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    try:
+        return title.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return title
 
 
 def _graded(item: pytest.Item) -> tuple[str, float]:

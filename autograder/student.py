@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from .check import CheckFailed, StudentRaised
+from .check import CheckFailed, StudentRaised, TimedOut
 from .harness.values import revive
 from .limits import Limits
 from .notebook import Cell, python_source, runnable
@@ -132,7 +132,7 @@ class Student:
                 f"{name} did not return within {seconds:g} s: look for an infinite loop or a far too slow "
                 "computation" if isinstance(exc, WorkerTimeout) else
                 f"calling {name} ended your notebook's Python process: it {exc}")
-            raise CheckFailed(self._broken[name]) from None
+            raise (TimedOut if isinstance(exc, WorkerTimeout) else CheckFailed)(self._broken[name]) from None
         if "missing" in reply:
             raise CheckFailed(self._missing_message(name))
         if "error" in reply:

@@ -39,7 +39,7 @@ def regression_mistakes(name, pred, target, reduction):
 @pytest.mark.parametrize("name,reference,shortcuts", REGRESSION)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_regression_reduction(student, name, reference, shortcuts, reduction):
-    """matches the PyTorch loss for each reduction"""
+    """matches the PyTorch loss with reduction={reduction!r}"""
     pred, target = randn(5, 3, seed=1), randn(5, 3, seed=2)
     value = student.call(name, pred, target, reduction=reduction).value
     expect_close(value, reference(pred, target, reduction=reduction), rtol=1e-5, atol=1e-6,
