@@ -31,9 +31,16 @@ class Job:
     path: Path  # the notebook, which may be missing
 
 
+@dataclass
+class Graded:
+    result: SubmissionResult
+    log: list[str]  # the grader's own tracebacks, for the instructor
+    output: str     # what the student's code printed, capped
+
+
 def grade_notebook(path: Path, assignment: Assignment, student_id: str = "student", limits: Limits = Limits(),
-                   only: set[str] | None = None) -> tuple[SubmissionResult, list[str]]:
-    """Grade one notebook; return its result and the grader's own error log."""
+                   only: set[str] | None = None) -> Graded:
+    """Grade one notebook."""
     started = time.monotonic()
     try:
         cells = notebook.read(path)
@@ -48,8 +55,8 @@ def grade_notebook(path: Path, assignment: Assignment, student_id: str = "studen
     if any(c.error for c in plugin.results):
         status = ERROR
     summary = _summary(status, student, cells)
-    return (SubmissionResult(student_id, assignment.id, status, plugin.results, summary,
-                             time.monotonic() - started), plugin.log)
+    result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started)
+    return Graded(result, plugin.log, student.output)
 
 
 def _summary(status: str, student: Student | Unreadable, cells: list[notebook.Cell]) -> str:
@@ -77,18 +84,20 @@ def _merge(new: SubmissionResult, out_dir: Path, only: set[str] | None) -> Submi
 
 def grade_job(job: Job, out_dir: Path, limits: Limits, only: set[str] | None) -> SubmissionResult:
     """Grade and save one job; never raises."""
+    output = ""
     try:
-        res, log = grade_notebook(job.path, job.assignment, job.student, limits, only)
+        graded = grade_notebook(job.path, job.assignment, job.student, limits, only)
+        res, log, output = graded.result, graded.log, graded.output
     except Exception:
         log = [traceback.format_exc()]
         res = SubmissionResult(job.student, job.assignment.id, ERROR, [CheckResult(
             "grader", "the grader ran", 0.0, 0.0, "The grader failed on this submission; your instructor has the details.",
             error=True)], "The grader failed on this submission.")
     res = _merge(res, out_dir, only)
-    result.save(res, out_dir)
-    if log:
-        result.write_atomic(result.results_path(out_dir, job.student, job.assignment.id).with_name("grader.log"),
-                            "\n".join(log))
+    path = result.save(res, out_dir)
+    for name, text in (("grader.log", "\n".join(log)), ("output.txt", output)):
+        if text:
+            result.write_atomic(path.with_name(name), text)
     return res
 
 
