@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import cgroup
 from .harness import wire
 from .limits import Limits
 
@@ -52,12 +53,18 @@ def mode() -> tuple[str, str]:
     return "bubblewrap", bwrap
 
 
+@functools.cache
+def controllers() -> list[str]:
+    return cgroup.available()
+
+
 def describe_mode() -> str:
     kind, detail = mode()
+    groups = f"cgroups ({', '.join(controllers())})" if controllers() else "no cgroups"
     if kind == "bubblewrap":
-        return "sandbox: bubblewrap (no network, no files but the Python environment), with process limits"
+        return f"sandbox: bubblewrap (no network, no files but the Python environment), process limits, {groups}"
     return (f"WARNING: sandbox degraded to process limits only ({detail}). Student code can read "
-            "this machine's files and reach the network. Install bubblewrap for isolation.")
+            f"this machine's files and reach the network ({groups}). Install bubblewrap for isolation.")
 
 
 def _system_binds() -> list[str]:
@@ -73,7 +80,7 @@ def _system_binds() -> list[str]:
     return args
 
 
-def command(fd_in: int, fd_out: int) -> list[str]:
+def command(fd_in: int, fd_out: int, limits: Limits) -> list[str]:
     """The argv that starts a worker reading requests on ``fd_in``, inside bubblewrap when available."""
     python = os.path.join(sys.prefix, "bin", "python")
     if mode()[0] != "bubblewrap":
@@ -81,7 +88,8 @@ def command(fd_in: int, fd_out: int) -> list[str]:
     return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session",
             *_system_binds(),
             "--ro-bind", str(HARNESS), f"{SANDBOX_HARNESS}/harness",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp",
+            "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+            "--chdir", "/tmp",
             "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX_HARNESS, fd_in=fd_in, fd_out=fd_out)]
 
 
@@ -95,8 +103,9 @@ def _environment(limits: Limits) -> dict[str, str]:
     }
 
 
-def _apply_limits(limits: Limits) -> None:
+def _apply_limits(limits: Limits, group: cgroup.Group) -> None:
     """Runs in the child between fork and exec."""
+    group.join()
     mb = 2**20
     for res, value in ((resource.RLIMIT_AS, limits.memory_mb * mb),
                        (resource.RLIMIT_FSIZE, limits.file_mb * mb),
@@ -111,13 +120,14 @@ class Worker:
 
     def __init__(self, limits: Limits):
         self.limits = limits
+        self._group = cgroup.Group(limits.processes, limits.memory_mb, controllers())
         to_worker_r, self._to_worker = os.pipe()
         self._from_worker, from_worker_w = os.pipe()
         out_r, out_w = os.pipe()
         self.proc = subprocess.Popen(
-            command(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
+            command(to_worker_r, from_worker_w, limits), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
             pass_fds=(to_worker_r, from_worker_w), env=_environment(limits),
-            start_new_session=True, preexec_fn=functools.partial(_apply_limits, limits))
+            start_new_session=True, preexec_fn=functools.partial(_apply_limits, limits, self._group))
         for fd in (to_worker_r, from_worker_w, out_w):
             os.close(fd)
         self._output = bytearray()
@@ -176,6 +186,7 @@ class Worker:
                 pass
         self._to_worker = self._from_worker = -1
         self._reader.join(timeout=2)
+        self._group.remove()
         return code
 
     @property
