@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator
 
+import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -50,12 +51,19 @@ class _FunctionWatch(_Watch, TorchFunctionMode):
 
 
 class _DispatchWatch(_Watch, TorchDispatchMode):
+    """Kernel-level watch; forbidding ``backward`` also forbids any kernel run by the autograd engine."""
+
     def __init__(self, names, hits):
         _Watch.__init__(self, names, hits)
         TorchDispatchMode.__init__(self)
+        self.no_autograd = bool(names & {"backward", "grad"})
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         self.check(func)
+        if self.no_autograd and torch._C._current_graph_task_id() != -1:
+            if "backward" not in self.hits:
+                self.hits.append("backward")
+            raise ForbiddenCall("autograd (a backward pass) is not allowed here")
         return func(*args, **(kwargs or {}))
 
 
