@@ -24,13 +24,13 @@ class TensorLoader:
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, seed: int = 0):
         self.images, self.labels, self.batch_size = images, labels, batch_size
         self.generator = torch.Generator().manual_seed(seed)
-        self.dataset = torch.utils.data.TensorDataset(images, labels)
+        self.dataset = torch.utils.data.TensorDataset(images, labels)  # len(loader.dataset) works as for a DataLoader
 
     def __len__(self) -> int:
         return -(-len(self.labels) // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = torch.randperm(len(self.labels), generator=self.generator)
+        images, labels = self.images[order], self.labels[order]  # one gather; batches are then views
         for start in range(0, len(order), self.batch_size):
-            index = order[start:start + self.batch_size]
-            yield self.images[index], self.labels[index]
+            yield images[start:start + self.batch_size], labels[start:start + self.batch_size]
