@@ -11,7 +11,7 @@ REGRESSION = [
     pytest.param("mae_loss", F.l1_loss, ("l1_loss", "smooth_l1_loss", "huber_loss"), marks=graded("mae_loss"),
                  id="mae_loss"),
 ]
-NO_NUMPY = ("numpy", "__array__")
+NO_NUMPY = ("numpy", "array")  # Tensor.numpy and np.asarray(tensor) (Tensor.__array__)
 
 
 def randn(*shape: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
