@@ -25,6 +25,7 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
 def cmd_grade(args: argparse.Namespace) -> int:
     from . import report
     from .grade import find_jobs, grade_batch
+    from .plugin import Selection
     from .sandbox import describe_mode
 
     print(describe_mode(), file=sys.stderr)
@@ -38,8 +39,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"error: no submissions found under {args.submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
               file=sys.stderr)
         return 2
-    only = set(args.only.split(",")) if args.only else None
-    results = grade_batch(jobs, args.out, _limits(args), only, args.jobs, progress=not args.quiet)
+    selection = Selection(frozenset(args.only.split(",")) if args.only else None,
+                          frozenset(args.skip.split(",")) if args.skip else frozenset())
+    results = grade_batch(jobs, args.out, _limits(args), selection, args.jobs, progress=not args.quiet)
     print(report.summary(results))
     print(f"results: {args.out}/<student>/<assignment>/results.json and {args.out / 'grades.csv'}")
     return 0
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("submitted", type=Path, help="the submitted/ folder")
     p.add_argument("--out", type=Path, required=True, help="where results.json files and grades.csv go")
     p.add_argument("--only", help="regrade just these graded names (comma-separated)")
+    p.add_argument("--skip", help="grade all but these graded names, e.g. test_accuracy for a quick pass")
     p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_limits(p)

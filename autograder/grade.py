@@ -19,7 +19,7 @@ from tqdm import tqdm
 from . import notebook, result
 from .assignment import Assignment, all_assignments
 from .limits import Limits
-from .plugin import run_checks
+from .plugin import Selection, run_checks
 from .result import ERROR, GRADED, UNGRADABLE, CheckResult, SubmissionResult
 from .student import Student, Unreadable
 
@@ -39,7 +39,7 @@ class Graded:
 
 
 def grade_notebook(path: Path, assignment: Assignment, student_id: str = "student", limits: Limits = Limits(),
-                   only: set[str] | None = None) -> Graded:
+                   selection: Selection = Selection()) -> Graded:
     """Grade one notebook."""
     started = time.monotonic()
     try:
@@ -49,7 +49,7 @@ def grade_notebook(path: Path, assignment: Assignment, student_id: str = "studen
     except notebook.NotebookError as exc:
         cells, student, status = [], Unreadable(str(exc)), UNGRADABLE
     try:
-        plugin = run_checks(assignment.checks, student, only)
+        plugin = run_checks(assignment.checks, student, selection)
     finally:
         student.close()
     if any(c.error for c in plugin.results):
@@ -72,28 +72,28 @@ def _summary(status: str, student: Student | Unreadable, cells: list[notebook.Ce
     return "\n".join(lines)
 
 
-def _merge(new: SubmissionResult, out_dir: Path, only: set[str] | None) -> SubmissionResult:
-    """With ``--only``, keep the stored results of the other names."""
+def _merge(new: SubmissionResult, out_dir: Path, selection: Selection) -> SubmissionResult:
+    """With ``--only`` or ``--skip``, keep the stored results of the names not graded now."""
     path = result.results_path(out_dir, new.student, new.assignment)
-    if only is None or not path.exists():
+    if selection.everything or not path.exists():
         return new
     old = SubmissionResult.from_gradescope(json.loads(path.read_text()))
-    new.checks = [c for c in old.checks if c.name not in only] + new.checks
+    new.checks = [c for c in old.checks if c.name not in selection] + new.checks
     return new
 
 
-def grade_job(job: Job, out_dir: Path, limits: Limits, only: set[str] | None) -> SubmissionResult:
+def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> SubmissionResult:
     """Grade and save one job; never raises."""
     output = ""
     try:
-        graded = grade_notebook(job.path, job.assignment, job.student, limits, only)
+        graded = grade_notebook(job.path, job.assignment, job.student, limits, selection)
         res, log, output = graded.result, graded.log, graded.output
     except Exception:
         log = [traceback.format_exc()]
         res = SubmissionResult(job.student, job.assignment.id, ERROR, [CheckResult(
             "grader", "the grader ran", 0.0, 0.0, "The grader failed on this submission; your instructor has the details.",
             error=True)], "The grader failed on this submission.")
-    res = _merge(res, out_dir, only)
+    res = _merge(res, out_dir, selection)
     path = result.save(res, out_dir)
     for name, text in (("grader.log", "\n".join(log)), ("output.txt", output)):
         if text:
@@ -115,11 +115,11 @@ def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None)
     return jobs, warnings
 
 
-def _child(job: Job, out_dir: Path, limits: Limits, only: set[str] | None) -> None:
-    grade_job(job, out_dir, limits, only)
+def _child(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> None:
+    grade_job(job, out_dir, limits, selection)
 
 
-def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), only: set[str] | None = None,
+def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selection: Selection = Selection(),
                 workers: int = 1, progress: bool = True) -> list[SubmissionResult]:
     """Grade ``jobs`` with ``workers`` processes; write each results.json and grades.csv."""
     ctx = get_context("fork")
@@ -129,7 +129,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), only:
         while pending or running:
             while pending and len(running) < workers:
                 job = pending.pop(0)
-                proc = ctx.Process(target=_child, args=(job, out_dir, limits, only), daemon=True)
+                proc = ctx.Process(target=_child, args=(job, out_dir, limits, selection), daemon=True)
                 proc.start()
                 running[proc.sentinel] = (proc, job, time.monotonic())
             for sentinel in wait(list(running), timeout=1.0):

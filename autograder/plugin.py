@@ -1,12 +1,13 @@
 """A pytest plugin that runs one assignment's hidden checks against one submission.
 
-It provides the ``student`` fixture, keeps only the ``--only`` names, and turns
+It provides the ``student`` fixture, keeps the selected names, and turns
 each check's outcome into a ``CheckResult`` with a message fit for a student.
 """
 from __future__ import annotations
 
 import os
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,25 @@ PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--noconftest", "-
                "-W", "ignore", "--import-mode=importlib"]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which graded names to grade: ``--only`` these, ``--skip`` those."""
+
+    only: frozenset[str] | None = None
+    skip: frozenset[str] = frozenset()
+
+    def __contains__(self, name: str) -> bool:
+        return (self.only is None or name in self.only) and name not in self.skip
+
+    @property
+    def everything(self) -> bool:
+        return self.only is None and not self.skip
+
+
 class GradingPlugin:
-    def __init__(self, student: Any, only: set[str] | None = None):
+    def __init__(self, student: Any, selection: Selection = Selection()):
         self._student = student
-        self.only = only
+        self.selection = selection
         self.results: list[CheckResult] = []
         self.log: list[str] = []  # grader-side tracebacks, for the instructor only
 
@@ -34,7 +50,7 @@ class GradingPlugin:
         config.addinivalue_line("markers", "graded(name, points): the graded name a check belongs to")
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        keep = [i for i in items if self.only is None or _graded(i)[0] in self.only]
+        keep = [i for i in items if _graded(i)[0] in self.selection]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
 
@@ -77,8 +93,8 @@ def _graded(item: pytest.Item) -> tuple[str, float]:
     return mark.kwargs["name"], float(mark.kwargs.get("points", 1.0))
 
 
-def run_checks(checks: Path, student: Any, only: set[str] | None = None) -> GradingPlugin:
+def run_checks(checks: Path, student: Any, selection: Selection = Selection()) -> GradingPlugin:
     """Run the checks in ``checks`` against ``student``; the plugin holds the results."""
-    plugin = GradingPlugin(student, only)
+    plugin = GradingPlugin(student, selection)
     pytest.main([str(checks), "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS], plugins=[plugin])
     return plugin

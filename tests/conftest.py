@@ -69,27 +69,49 @@ ASSIGNMENTS = sorted(p.stem for p in ANSWERS.glob("[0-9][0-9]_*.py")
                      if not os.environ.get("KIT_ANSWERS") or p.stem in os.environ["KIT_ANSWERS"].split(","))
 
 
+def target(name: str, answer) -> tuple[str, str]:
+    """The cell an answer replaces and its source: an answer is a source, or (grade_id, source) for a name with no cell."""
+    return answer if isinstance(answer, tuple) else (name, answer)
+
+
 @pytest.fixture(scope="session")
 def answer_batch(tmp_path_factory) -> dict:
-    """Every stored answer of every assignment, the instructor's and the release notebook, graded in one batch."""
+    """Every stored answer of every assignment, the instructor's and the release notebook, graded.
+
+    Names an answers module lists in ``SLOW`` (test_accuracy trains a model) are graded in a second
+    pass, ``--only`` for the instructor, the release and the answers aimed at them.
+    """
     root = tmp_path_factory.mktemp("answers")
-    submitted, out = root / "submitted", root / "out"
-    expected = {}
+    submitted, slow_submitted, out = root / "submitted", root / "slow", root / "out"
+    expected, depends, slow_names = {}, {}, set()
+
+    def add(student, assignment, notebook, slow):
+        for folder in (submitted, slow_submitted) if slow else (submitted,):
+            (folder / student / assignment).mkdir(parents=True, exist_ok=True)
+            (folder / student / assignment / notebook.name).write_bytes(notebook.read_bytes())
+
     for assignment in ASSIGNMENTS:
         source = next((ROOT / "source" / assignment).glob("*.ipynb"))
-        release = ROOT / "release" / assignment / source.name
         answers = load_answers(assignment)
-        with_answers(source, {}, submitted / "instructor" / assignment / source.name)
-        (submitted / "release" / assignment).mkdir(parents=True)
-        (submitted / "release" / assignment / source.name).write_bytes(release.read_bytes())
-        expected[("instructor", assignment)] = ("right", None)
-        expected[("release", assignment)] = ("release", None)
+        slow = set(getattr(answers, "SLOW", ()))
+        slow_names |= slow
+        depends[assignment] = getattr(answers, "DEPENDS", {})
+        add("instructor", assignment, source, bool(slow))
+        add("release", assignment, ROOT / "release" / assignment / source.name, bool(slow))
+        expected[("instructor", assignment)] = ("right", None, None)
+        expected[("release", assignment)] = ("release", None, None)
         for kind, table in (("wrong", answers.WRONG), ("right", getattr(answers, "RIGHT", {}))):
             for name, variants in table.items():
-                for label, code in variants.items():
+                for label, answer in variants.items():
+                    cell, code = target(name, answer)
                     student = f"{kind}--{name}--{slug(label)}"
-                    with_answers(source, {name: code}, submitted / student / assignment / source.name)
-                    expected[(student, assignment)] = (kind, name)
-    done = grade(submitted, out)
+                    built = root / "built" / student / assignment / source.name
+                    with_answers(source, {cell: code}, built)
+                    add(student, assignment, built, name in slow)
+                    expected[(student, assignment)] = (kind, name, cell)
+    done = grade(submitted, out, *(["--skip", ",".join(sorted(slow_names))] if slow_names else []))
     assert done.returncode == 0, done.stderr[-3000:]
-    return {"expected": expected, "results": read_results(out), "out": out, "run": done}
+    if slow_names:
+        again = grade(slow_submitted, out, "--only", ",".join(sorted(slow_names)))
+        assert again.returncode == 0, again.stderr[-3000:]
+    return {"expected": expected, "depends": depends, "results": read_results(out), "out": out, "run": done}

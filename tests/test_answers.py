@@ -5,7 +5,14 @@ from conftest import scores
 
 
 def cases(answer_batch, kind):
-    return [(key, name) for key, (k, name) in answer_batch["expected"].items() if k == kind]
+    return [(key, name) for key, (k, name, _) in answer_batch["expected"].items() if k == kind]
+
+
+def may_lose(answer_batch, key) -> set[str]:
+    """The names a wrong answer may cost: its own, the cell it replaced, and names built on either."""
+    _, name, cell = answer_batch["expected"][key]
+    own = {name, cell}
+    return own | {n for n, built_on in answer_batch["depends"][key[1]].items() if own & set(built_on)}
 
 
 def test_every_submission_has_a_result(answer_batch):
@@ -34,12 +41,12 @@ def test_wrong_answers_lose_marks_on_their_name_only(answer_batch):
     for key, name in cases(answer_batch, "wrong"):
         by_name = scores(answer_batch["results"][key])
         assert by_name[name][0] < by_name[name][1], f"{key}: no marks lost on {name}"
-        others = {n: s for n, s in by_name.items() if n != name and s[0] < s[1]}
+        others = {n: s for n, s in by_name.items() if n not in may_lose(answer_batch, key) and s[0] < s[1]}
         assert not others, f"{key}: also lost marks on {others}"
 
 
 def test_failures_say_what_is_wrong(answer_batch):
-    for key, (kind, _) in answer_batch["expected"].items():
+    for key in answer_batch["expected"]:
         for test in answer_batch["results"][key]["tests"]:
             if test["score"] < test["max_score"]:
                 assert len(test["output"]) > 20 and "internal error" not in test["output"], (key, test)
@@ -48,7 +55,7 @@ def test_failures_say_what_is_wrong(answer_batch):
 @pytest.mark.parametrize("minimum", [3])
 def test_at_least_three_wrong_answers_per_name(answer_batch, minimum):
     by_assignment: dict = {}
-    for (student, assignment), (kind, name) in answer_batch["expected"].items():
+    for (student, assignment), (kind, name, _) in answer_batch["expected"].items():
         if kind == "wrong":
             by_assignment.setdefault(assignment, {}).setdefault(name, 0)
             by_assignment[assignment][name] += 1
