@@ -56,6 +56,38 @@ def expect_tensor(value: Any, shape: tuple, dtype: torch.dtype = torch.float32, 
     return value
 
 
+def kind_of(value: Any) -> str:
+    """The type of a value that crossed from the sandbox, for a message: "Tensor", "numpy.float64"."""
+    return value.type if isinstance(value, Opaque) else type(value).__name__
+
+
+def expect_float(value: Any, what: str = "the result", hint: str = "") -> float:
+    """``value`` is a Python float (not a tensor, a numpy number or an int); ``hint`` follows a mismatch."""
+    if type(value) is not float:
+        fail(f"{what} is a {kind_of(value)}, expected a Python float" + (f": {hint}" if hint else ""))
+    return value
+
+
+def expect_number(value: Any, expected: float, rtol: float, atol: float, what: str = "the result", hint: str = "",
+                  mistakes: dict[str, float] | None = None) -> float:
+    """A number (or one-element tensor) within ``atol + rtol * |expected|``; ``mistakes`` as in ``expect_close``."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if type(value) not in (int, float):
+        fail(f"{what} is a {kind_of(value)}, expected a number")
+
+    def near(target: float) -> bool:
+        return abs(value - target) <= atol + rtol * abs(target)
+
+    if near(expected):
+        return float(value)
+    for diagnosis, wrong in (mistakes or {}).items():
+        if near(wrong):
+            fail(f"{what} is wrong: {diagnosis}")
+    fail(f"{what} is wrong: off by {abs(value - expected):.1e}" + (f"; {hint}" if hint else ""))
+    return float(value)
+
+
 def expect_close(value: Any, expected: torch.Tensor, rtol: float, atol: float, what: str = "the result",
                  hint: str = "", mistakes: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
     """Shape, dtype, finiteness, then values within ``atol + rtol * |expected|``.

@@ -49,6 +49,9 @@ def _raised(error: dict) -> str:
 def raised_message(name: str, error: dict) -> str:
     """A student-facing sentence for an exception raised by ``name``."""
     if error.get("type") == "NotImplementedError":
+        function = error.get("function")
+        if function and function not in (name, "<module>", "__init__", "forward"):
+            return f"{name} calls {function}, which is not implemented yet"
         return f"{name} is not implemented yet: it still raises NotImplementedError"
     if error.get("forbidden"):
         return (f"{name} uses a library shortcut: {error.get('message', '')}. This exercise asks you "
