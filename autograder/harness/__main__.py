@@ -8,6 +8,7 @@ import linecache
 import sys
 import traceback
 
+from . import loop_probes  # noqa: F401  (registers probes)
 from . import wire
 from .forbid import ForbiddenCall
 from .probes import PROBES, Missing
@@ -18,9 +19,10 @@ CELL_PREFIX = "<cell "
 def _describe(exc: BaseException) -> dict:
     """Exception summary that shows only frames from the student's cells."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(CELL_PREFIX)]
-    where = ""
+    where, function = "", ""
     if frames:
         last = frames[-1]
+        function = last.name
         where = f"{last.filename[1:-1]}, line {last.lineno}" + (f": {last.line}" if last.line else "")
     elif isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(CELL_PREFIX):
         where = f"{exc.filename[1:-1]}, line {exc.lineno}"
@@ -28,7 +30,7 @@ def _describe(exc: BaseException) -> dict:
         message = str(exc)[:1000]
     except Exception:
         message = "<unprintable message>"
-    return {"type": type(exc).__name__, "message": message, "where": where,
+    return {"type": type(exc).__name__, "message": message, "where": where, "function": function,
             "forbidden": isinstance(exc, ForbiddenCall)}
 
 
