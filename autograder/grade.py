@@ -20,7 +20,7 @@ from . import notebook, result
 from .assignment import Assignment, all_assignments
 from .limits import Limits
 from .plugin import Selection, run_checks
-from .result import ERROR, GRADED, UNGRADABLE, CheckResult, SubmissionResult
+from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
 from .student import Student, Unreadable
 
 
@@ -90,9 +90,8 @@ def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> 
         res, log, output = graded.result, graded.log, graded.output
     except Exception:
         log = [traceback.format_exc()]
-        res = SubmissionResult(job.student, job.assignment.id, ERROR, [CheckResult(
-            "grader", "the grader ran", 0.0, 0.0, "The grader failed on this submission; your instructor has the details.",
-            error=True)], "The grader failed on this submission.")
+        res = SubmissionResult(job.student, job.assignment.id, ERROR, [],
+                               "The grader failed on this submission; your instructor has the details.")
     res = _merge(res, out_dir, selection)
     path = result.save(res, out_dir)
     for name, text in (("grader.log", "\n".join(log)), ("output.txt", output)):
@@ -104,6 +103,7 @@ def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> 
 def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None) -> tuple[list[Job], list[str]]:
     """Jobs for ``submitted/<student>/<assignment>/``; also warnings for what was skipped."""
     assignments = assignments if assignments is not None else all_assignments()
+    submitted = submitted.resolve()  # links below it are then refused by notebook.read
     jobs, warnings = [], []
     for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
         for adir in sorted(p for p in student_dir.iterdir() if p.is_dir()):

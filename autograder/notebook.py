@@ -1,9 +1,12 @@
 """Read a submitted notebook defensively: whatever arrives, return cells or a clear reason."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import stat
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,30 +41,45 @@ class Cell:
 
 def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
     """The notebook's cells, upgraded to nbformat 4; raise ``NotebookError`` if unreadable."""
+    if os.path.realpath(path) != os.path.abspath(path):
+        raise NotebookError(f"{path.name} is a link, not a file: submit the notebook itself")
     try:
-        size = os.path.getsize(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
         raise NotebookError(f"cannot open {path.name}: {exc.strerror}") from None
-    if size > max_bytes:
-        raise NotebookError(f"{path.name} is {size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB "
-                            "limit: clear all outputs (Kernel > Restart & Clear Output), save and resubmit")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise NotebookError(f"{path.name} is not a regular file: submit the notebook itself")
+    with os.fdopen(fd, "rb") as f:
+        if info.st_size > max_bytes:
+            raise NotebookError(f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB "
+                                "limit: clear all outputs (Kernel > Restart & Clear Output), save and resubmit")
+        data = f.read(max_bytes + 1)
     try:
-        raw = json.loads(Path(path).read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"{path.name} is not a notebook file (not valid JSON: {exc}); "
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise NotebookError(f"{path.name} is not a notebook file (not valid JSON: {str(exc)[:200]}); "
                             "submit the .ipynb file saved by Jupyter") from None
     try:
         nb = nbformat.reads(json.dumps(raw), as_version=4)
-    except Exception as exc:
-        raise NotebookError(f"{path.name} is not a valid notebook: {exc}") from None
+        raw_cells = list(nb.get("cells", []))
+    except Exception as exc:  # nbformat raises many kinds on broken input
+        raise NotebookError(f"{path.name} is not a valid notebook: {str(exc)[:300]}") from None
     cells = []
-    for index, cell in enumerate(nb.get("cells", [])):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        meta = meta if isinstance(meta, dict) else {}
+    for index, cell in enumerate(raw_cells):
+        if not isinstance(cell, dict):
+            raise NotebookError(f"{path.name} is not a valid notebook: cell {index} is not an object")
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        meta = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
         source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise NotebookError(f"{path.name} is not a valid notebook: cell {index} has no text source")
         cells.append(Cell(
-            index=index, kind=cell.get("cell_type", ""),
-            source=source if isinstance(source, str) else "".join(source),
+            index=index, kind=cell.get("cell_type", "") if isinstance(cell.get("cell_type"), str) else "",
+            source=source,
             grade_id=meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else None,
             grade=meta.get("grade") is True, solution=meta.get("solution") is True))
     return cells
@@ -76,3 +94,27 @@ def python_source(cell: Cell) -> str:
 def runnable(cells: list[Cell], with_tests: bool = False) -> list[Cell]:
     """Code cells the grader executes, in order: all but visible tests unless asked."""
     return [c for c in cells if c.kind == "code" and (with_tests or not c.is_visible_test)]
+
+
+# PyTorch's mode machinery: code that uses it can switch off the from-scratch watch in its own process
+TAMPERING = frozenset({
+    "DisableTorchFunction", "DisableTorchFunctionSubclass", "_disable_current_modes", "_pop_mode",
+    "_push_mode", "_pop_torch_function_stack", "_push_on_torch_function_stack", "_set_torch_function_mode",
+    "_unset_dispatch_mode", "_set_dispatch_mode", "_get_current_dispatch_mode", "_pop_mode_temporarily",
+    "_len_torch_function_stack", "_get_function_stack_at", "TorchFunctionMode", "TorchDispatchMode",
+    "_python_dispatch", "forbidding", "ForbiddenCall", "_FunctionWatch", "_DispatchWatch",
+})
+
+
+def tampering(cells: list[Cell]) -> dict[str | None, list[str]]:
+    """Names from ``TAMPERING`` in the code (not comments or strings), by the grade_id of their cell."""
+    found: dict[str | None, set[str]] = {}
+    for cell in runnable(cells):
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(python_source(cell)).readline))
+        except (tokenize.TokenError, SyntaxError):
+            continue
+        names = {t.string for t in tokens if t.type == tokenize.NAME and t.string in TAMPERING}
+        if names:
+            found.setdefault(cell.grade_id, set()).update(names)
+    return {grade_id: sorted(names) for grade_id, names in found.items()}

@@ -1,8 +1,9 @@
 """Start the student's worker process: in bubblewrap where the kernel allows, else with process limits only.
 
-Inside bubblewrap the worker sees the system's read-only directories, the
-Python installation, the virtual environment and the harness, and nothing
-else: no project, no submissions, no home, no network, an empty /tmp.
+Inside bubblewrap the worker has no capabilities and sees, read-only, /usr,
+a few files of /etc, the Python installation, the virtual environment and
+the harness, and nothing else: no project, no submissions, no home, no
+network; only a small private /tmp is writable.
 """
 from __future__ import annotations
 
@@ -67,9 +68,14 @@ def describe_mode() -> str:
             f"this machine's files and reach the network ({groups}). Install bubblewrap for isolation.")
 
 
+ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", "passwd", "group", "nsswitch.conf")
+
+
 def _system_binds() -> list[str]:
     args: list[str] = []
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc"):
+    for name in ETC:
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
@@ -85,11 +91,11 @@ def command(fd_in: int, fd_out: int, limits: Limits) -> list[str]:
     python = os.path.join(sys.prefix, "bin", "python")
     if mode()[0] != "bubblewrap":
         return [python, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd_in=fd_in, fd_out=fd_out)]
-    return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session",
+    return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             *_system_binds(),
             "--ro-bind", str(HARNESS), f"{SANDBOX_HARNESS}/harness",
             "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-            "--chdir", "/tmp",
+            "--remount-ro", "/", "--chdir", "/tmp",
             "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX_HARNESS, fd_in=fd_in, fd_out=fd_out)]
 
 
@@ -150,7 +156,7 @@ class Worker:
         """Send one request and wait up to ``seconds`` for the reply."""
         try:
             wire.send(self._to_worker, msg)
-            return wire.recv(self._from_worker, deadline=time.monotonic() + seconds)
+            return _envelope(wire.recv(self._from_worker, deadline=time.monotonic() + seconds))
         except wire.TimedOut:
             self.kill()
             raise WorkerTimeout(f"no answer within {seconds:g} s") from None
@@ -192,6 +198,25 @@ class Worker:
     @property
     def alive(self) -> bool:
         return self._to_worker >= 0 and self.proc.poll() is None
+
+
+_ERROR_FIELDS = {"type": 100, "message": 1000, "where": 300, "function": 100}
+
+
+def _envelope(reply: Any) -> dict[str, Any]:
+    """A reply is ``{"ok": data}``, ``{"missing": name}`` or ``{"error": {...}}`` with short strings."""
+    if not isinstance(reply, dict) or len(reply) != 1 or not set(reply) <= {"ok", "missing", "error"}:
+        raise wire.WireError("a malformed reply")
+    if "missing" in reply and not isinstance(reply["missing"], str) or "ok" in reply and not isinstance(reply["ok"], dict):
+        raise wire.WireError("a malformed reply")
+    if "error" in reply:
+        error = reply["error"]
+        if not isinstance(error, dict):
+            raise wire.WireError("a malformed reply")
+        clean = {k: str(error.get(k, ""))[:cap] if isinstance(error.get(k, ""), str) else "?"
+                 for k, cap in _ERROR_FIELDS.items()}
+        return {"error": {**clean, "forbidden": error.get("forbidden") is True}}
+    return reply
 
 
 def _exit_reason(code: int | None) -> str:

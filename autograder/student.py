@@ -15,7 +15,7 @@ import torch
 from .check import CheckFailed, StudentRaised, TimedOut
 from .harness.values import revive
 from .limits import Limits
-from .notebook import Cell, python_source, runnable
+from .notebook import Cell, python_source, runnable, tampering
 from .sandbox import Worker, WorkerDied, WorkerTimeout
 
 MAX_RESTARTS = 8
@@ -65,11 +65,13 @@ class Student:
     def __init__(self, cells: list[Cell], limits: Limits = Limits()):
         self.limits = limits
         self.cells = runnable(cells)
+        self.tampering = tampering(cells)
         self.runs: dict[int, CellRun] = {}
         self._worker: Worker | None = None
         self._restarts = 0
         self._spent = 0.0
         self._broken: dict[str, str] = {}  # names that hung or crashed: not called again
+        self._last: str | None = None  # the name of the last call that returned
         self.output = ""
 
     # -- the notebook -------------------------------------------------------
@@ -125,10 +127,19 @@ class Student:
         """Run harness probe ``probe`` about graded name ``name``; return its plain data."""
         if name in self._broken:
             raise CheckFailed(f"not run, because an earlier check found that {self._broken[name]}")
-        worker = self._start()
         seconds = seconds or self.limits.call_seconds
+        request = {"op": "probe", "probe": probe, "args": {"name": name, **args}}
         try:
-            reply = worker.request({"op": "probe", "probe": probe, "args": {"name": name, **args}}, seconds)
+            worker = self._start()
+            try:
+                reply = worker.request(request, seconds)
+            except WorkerDied:  # blame the name only if it dies again on a fresh process
+                self._keep_output(worker)
+                worker = self._start()
+                reply = worker.request(request, seconds)
+                if self._last not in (None, name):  # something the last call left behind ended the process
+                    self._broken[self._last] = (f"after {self._last} returned, your notebook's Python process "
+                                                f"ended by itself: does {self._last} leave a thread or process running?")
         except (WorkerTimeout, WorkerDied) as exc:
             self._keep_output(worker)
             self._broken[name] = (
@@ -136,6 +147,7 @@ class Student:
                 "computation" if isinstance(exc, WorkerTimeout) else
                 f"calling {name} ended your notebook's Python process: it {exc}")
             raise (TimedOut if isinstance(exc, WorkerTimeout) else CheckFailed)(self._broken[name]) from None
+        self._last = name
         if "missing" in reply:
             raise CheckFailed(self._missing_message(name))
         if "error" in reply:
@@ -150,8 +162,16 @@ class Student:
         lists argument positions to backpropagate into (``grad_out`` weights
         the output, ones by default).
         """
+        # tampering in this name's cell, or in a cell no graded name owns, voids the from-scratch checks
+        tampered = sorted({n for cell, names in self.tampering.items() if cell in (None, name) for n in names})
+        if forbid and tampered:
+            raise CheckFailed(f"{name} cannot be checked for library shortcuts because your notebook uses "
+                              f"PyTorch's internal mode machinery ({', '.join(tampered)}): remove it")
         data = self.probe("call", name, seconds, args=list(args), kwargs=kwargs, forbid=list(forbid),
                           grad=list(grad), grad_out=grad_out)
+        if data["forbidden"]:
+            raise CheckFailed(f"{name} uses a library shortcut ({', '.join(map(str, data['forbidden']))}), even if "
+                              "it catches the error: this exercise asks you to write it from scratch")
         return Call(data["value"], data["args_after"], data["requires_grad_after"], data["forbidden"],
                     data.get("grads"), data["value_requires_grad"], data["grads_after"])
 

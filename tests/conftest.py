@@ -69,9 +69,10 @@ ASSIGNMENTS = sorted(p.stem for p in ANSWERS.glob("[0-9][0-9]_*.py")
                      if not os.environ.get("KIT_ANSWERS") or p.stem in os.environ["KIT_ANSWERS"].split(","))
 
 
-def target(name: str, answer) -> tuple[str, str]:
-    """The cell an answer replaces and its source: an answer is a source, or (grade_id, source) for a name with no cell."""
-    return answer if isinstance(answer, tuple) else (name, answer)
+def cells_of(name: str, answer) -> dict[str, str]:
+    """The cells an answer replaces: a source replaces the cell of ``name``; a dict {grade_id: source}
+    replaces several (for a name with no cell of its own, such as test_accuracy)."""
+    return answer if isinstance(answer, dict) else {name: answer}
 
 
 @pytest.fixture(scope="session")
@@ -103,12 +104,12 @@ def answer_batch(tmp_path_factory) -> dict:
         for kind, table in (("wrong", answers.WRONG), ("right", getattr(answers, "RIGHT", {}))):
             for name, variants in table.items():
                 for label, answer in variants.items():
-                    cell, code = target(name, answer)
+                    cells = cells_of(name, answer)
                     student = f"{kind}--{name}--{slug(label)}"
                     built = root / "built" / student / assignment / source.name
-                    with_answers(source, {cell: code}, built)
+                    with_answers(source, cells, built)
                     add(student, assignment, built, name in slow)
-                    expected[(student, assignment)] = (kind, name, cell)
+                    expected[(student, assignment)] = (kind, name, set(cells))
     done = grade(submitted, out, *(["--skip", ",".join(sorted(slow_names))] if slow_names else []))
     assert done.returncode == 0, done.stderr[-3000:]
     if slow_names:

@@ -9,9 +9,9 @@ def cases(answer_batch, kind):
 
 
 def may_lose(answer_batch, key) -> set[str]:
-    """The names a wrong answer may cost: its own, the cell it replaced, and names built on either."""
-    _, name, cell = answer_batch["expected"][key]
-    own = {name, cell}
+    """The names a wrong answer may cost: its own, the cells it replaced, and names built on those."""
+    _, name, cells = answer_batch["expected"][key]
+    own = {name} | cells
     return own | {n for n, built_on in answer_batch["depends"][key[1]].items() if own & set(built_on)}
 
 

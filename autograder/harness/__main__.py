@@ -9,6 +9,7 @@ import sys
 import traceback
 
 from . import loop_probes  # noqa: F401  (registers probes)
+from . import mnist_probes  # noqa: F401  (registers probes)
 from . import wire
 from .forbid import ForbiddenCall
 from .probes import PROBES, Missing
@@ -56,8 +57,13 @@ def handle(ns: dict, msg: dict) -> dict:
 
 def main(fd_in: int, fd_out: int) -> None:
     import matplotlib
+    import torch
+
+    from .forbid import forbidding
 
     matplotlib.use("Agg")
+    with forbidding({"warm-up"}):  # the kernel-level watch imports much of torch on first use: do it now
+        torch.zeros(1) + 1
     ns: dict = {"__name__": "__main__"}
     while True:
         try:

