@@ -6,7 +6,6 @@ crash costs one result row, never the batch.
 from __future__ import annotations
 
 import json
-import os
 import time
 import traceback
 from dataclasses import dataclass

@@ -1,5 +1,4 @@
 """Broken and hostile submissions get a row and messages; the rest of the batch is graded normally."""
-from pathlib import Path
 
 import pytest
 

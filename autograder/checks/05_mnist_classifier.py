@@ -754,7 +754,8 @@ SPLIT_CALLS = {
 @pytest.fixture(scope="module")
 def splits(student) -> dict[int, list[dict]]:
     """For each dataset size, split_train_val(TensorDataset(arange(n)), **kwargs) for each kwargs above."""
-    out = {n: student.probe("split_run", "split_train_val", n=n, calls=calls) for n, calls in SPLIT_CALLS.items()}
+    out = {n: student.probe("split_run", "split_train_val", n=n, calls=calls)["splits"]
+           for n, calls in SPLIT_CALLS.items()}
     for n, results in out.items():
         for kwargs, result in zip(SPLIT_CALLS[n], results):
             if not result["pair"]:

@@ -6,33 +6,12 @@ from __future__ import annotations
 
 import linecache
 import sys
-import traceback
 
 from . import loop_probes  # noqa: F401  (registers probes)
 from . import mnist_probes  # noqa: F401  (registers probes)
 from . import wire
-from .forbid import ForbiddenCall
+from .errors import CELL_PREFIX, describe
 from .probes import PROBES, Missing
-
-CELL_PREFIX = "<cell "
-
-
-def _describe(exc: BaseException) -> dict:
-    """Exception summary that shows only frames from the student's cells."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(CELL_PREFIX)]
-    where, function = "", ""
-    if frames:
-        last = frames[-1]
-        function = last.name
-        where = f"{last.filename[1:-1]}, line {last.lineno}" + (f": {last.line}" if last.line else "")
-    elif isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(CELL_PREFIX):
-        where = f"{exc.filename[1:-1]}, line {exc.lineno}"
-    try:
-        message = str(exc)[:1000]
-    except Exception:
-        message = "<unprintable message>"
-    return {"type": type(exc).__name__, "message": message, "where": where, "function": function,
-            "forbidden": isinstance(exc, ForbiddenCall)}
 
 
 def _exec(ns: dict, index: int, source: str) -> dict:
@@ -52,7 +31,7 @@ def handle(ns: dict, msg: dict) -> dict:
     except Missing as exc:
         return {"missing": str(exc)}
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
-        return {"error": _describe(exc)}
+        return {"error": describe(exc)}
 
 
 def main(fd_in: int, fd_out: int) -> None:

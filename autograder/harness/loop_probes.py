@@ -13,18 +13,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from .functions import resolve
-from .probes import lookup, probe
+from .probes import build, lookup, probe
 from .values import export
-
-LAYERS = {"flatten": nn.Flatten, "linear": nn.Linear, "tanh": nn.Tanh}
-
-
-def build(spec: list, state: dict | None = None) -> nn.Sequential:
-    """``nn.Sequential`` of ``spec``'s layers, e.g. ``[["flatten"], ["linear", 12, 6]]``, loaded with ``state``."""
-    model = nn.Sequential(*(LAYERS[kind](*args) for kind, *args in spec))
-    if state is not None:
-        model.load_state_dict(state)
-    return model
 
 
 def loader(data: dict) -> DataLoader:

@@ -12,38 +12,16 @@ import os
 import shutil
 import sys
 import tempfile
-import traceback
 from typing import Any, Iterator
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from .errors import summary
 from .forbid import ForbiddenCall
-from .probes import lookup, probe
+from .probes import build, lookup, probe
 from .values import export
-
-LAYERS = {"flatten": nn.Flatten, "linear": nn.Linear, "relu": nn.ReLU, "dropout": nn.Dropout, "conv2d": nn.Conv2d,
-          "batchnorm2d": nn.BatchNorm2d, "maxpool2d": nn.MaxPool2d}
-
-
-def build(spec: list, state: dict | None = None) -> nn.Sequential:
-    """``nn.Sequential`` of ``spec``'s layers, e.g. ``[["flatten"], ["linear", 784, 10]]``, loaded with ``state``."""
-    model = nn.Sequential(*(LAYERS[kind](*args) for kind, *args in spec))
-    if state is not None:
-        model.load_state_dict(state)
-    return model
-
-
-def _error(exc: BaseException) -> str:
-    """``Type: message``, and where in the student's cells it was raised."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell ")]
-    where = f" ({frames[-1].filename[1:-1]}, line {frames[-1].lineno})" if frames else ""
-    try:
-        message = str(exc)[:300]
-    except Exception:
-        message = "<unprintable message>"
-    return f"{type(exc).__name__}: {message}{where}"
 
 
 def _class(value: Any) -> str:
@@ -59,6 +37,8 @@ def _log_forwards(model: nn.Module) -> list[dict]:
 
 
 # -- get_transform ----------------------------------------------------------------------------------------
+
+
 def _numbers(value: Any) -> list[float] | None:
     try:
         return [float(v) for v in torch.as_tensor(value, dtype=torch.float64).flatten()]
@@ -90,6 +70,8 @@ def transform_run(ns: dict, name: str, images: list[torch.Tensor]) -> dict:
 
 
 # -- build_model ------------------------------------------------------------------------------------------
+
+
 @probe
 def model_run(ns: dict, name: str, inputs: list[torch.Tensor]) -> dict:
     """Two calls of ``name()``: the first one's parameters, and its outputs in eval mode then in train mode."""
@@ -108,7 +90,7 @@ def model_run(ns: dict, name: str, inputs: list[torch.Tensor]) -> dict:
                 with torch.set_grad_enabled(mode == "train"):
                     out = first(x.clone())
             except Exception as exc:
-                report["outputs"][key] = {"error": _error(exc)}
+                report["outputs"][key] = {"error": summary(exc)}
                 continue
             report["outputs"][key] = {"value": export(out),
                                       "differentiable": isinstance(out, torch.Tensor) and out.requires_grad}
@@ -116,6 +98,8 @@ def model_run(ns: dict, name: str, inputs: list[torch.Tensor]) -> dict:
 
 
 # -- train_model ------------------------------------------------------------------------------------------
+
+
 class CountingLoader:
     """Wraps a DataLoader: counts the batches drawn in each pass; ``len`` and attributes as the loader's."""
 
@@ -177,6 +161,8 @@ def train_run(ns: dict, name: str, spec: list, state: dict, images: torch.Tensor
 
 
 # -- predict ----------------------------------------------------------------------------------------------
+
+
 @probe
 def predict_run(ns: dict, name: str, spec: list, state: dict, images: torch.Tensor) -> dict:
     """``name(model, images)`` on a model left in train mode; what it returned and how it ran the model."""
@@ -189,6 +175,8 @@ def predict_run(ns: dict, name: str, spec: list, state: dict, images: torch.Tens
 
 
 # -- confusion_matrix -------------------------------------------------------------------------------------
+
+
 class _Refuse(importlib.abc.MetaPathFinder):
     """Refuses to import ``roots`` (and their submodules)."""
 
@@ -233,6 +221,8 @@ def call_without(ns: dict, name: str, args: list, kwargs: dict, libraries: list[
 
 
 # -- checkpoint -------------------------------------------------------------------------------------------
+
+
 def _file_contents(path: str) -> dict:
     """What ``torch.load(path, weights_only=True)`` finds in the file."""
     if not os.path.isfile(path):
@@ -303,11 +293,13 @@ def _staged(fn: Any, *args: Any) -> str | None:
     except NotImplementedError:
         raise
     except Exception as exc:
-        return _error(exc)
+        return summary(exc)
     return None
 
 
 # -- split_train_val --------------------------------------------------------------------------------------
+
+
 def _part(part: Any, dataset: TensorDataset) -> dict:
     """A split's class, its ``.indices`` and the values of its items (the dataset's values are their indices)."""
     report: dict[str, Any] = {"class": _class(part), "subset": isinstance(part, torch.utils.data.Subset),
@@ -320,13 +312,13 @@ def _part(part: Any, dataset: TensorDataset) -> dict:
         report["values"] = torch.as_tensor([int(part[i][0]) for i in range(len(part))], dtype=torch.int64)
     except Exception as exc:
         report["values"] = None
-        report["error"] = _error(exc)
+        report["error"] = summary(exc)
     return report
 
 
 @probe
-def split_run(ns: dict, name: str, n: int, calls: list[dict]) -> list[dict]:
-    """``name(dataset, **kwargs)`` for each ``kwargs`` in ``calls``, on ``TensorDataset(arange(n))``."""
+def split_run(ns: dict, name: str, n: int, calls: list[dict]) -> dict:
+    """``name(dataset, **kwargs)`` for each ``kwargs`` in ``calls``, on ``TensorDataset(arange(n))``: {"splits": [...]}."""
     dataset = TensorDataset(torch.arange(n))
     fn = lookup(ns, name)
     results = []
@@ -338,4 +330,4 @@ def split_run(ns: dict, name: str, n: int, calls: list[dict]) -> list[dict]:
             continue
         results.append({"pair": True, "class": _class(value), "train": _part(value[0], dataset),
                         "val": _part(value[1], dataset)})
-    return results
+    return {"splits": results}

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import torch
+from torch import nn
 
 from .forbid import forbidding
 from .functions import resolve
@@ -29,6 +30,18 @@ def lookup(ns: dict, name: str) -> Any:
     if name not in ns:
         raise Missing(name)
     return ns[name]
+
+
+LAYERS = {"flatten": nn.Flatten, "linear": nn.Linear, "relu": nn.ReLU, "tanh": nn.Tanh, "dropout": nn.Dropout,
+          "conv2d": nn.Conv2d, "batchnorm2d": nn.BatchNorm2d, "maxpool2d": nn.MaxPool2d}
+
+
+def build(spec: list, state: dict | None = None) -> nn.Sequential:
+    """``nn.Sequential`` of ``spec``'s layers, e.g. ``[["flatten"], ["linear", 784, 10]]``, loaded with ``state``."""
+    model = nn.Sequential(*(LAYERS[kind](*args) for kind, *args in spec))
+    if state is not None:
+        model.load_state_dict(state)
+    return model
 
 
 def _inputs(args: list, grad: list[int]) -> list:
