@@ -66,6 +66,7 @@ class GradingPlugin:
         exc = call.excinfo.value if call.excinfo else None
         if exc is None:
             result.score = points
+            result.output = dict(item.user_properties).get("feedback", "")  # record_property("feedback", ...)
         elif isinstance(exc, CheckFailed):
             result.output = str(exc)
         else:
