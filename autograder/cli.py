@@ -22,6 +22,16 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                            metavar="N", help=f"default {f.default}")
 
 
+def _sandbox_works(args: argparse.Namespace) -> bool:
+    """Refuse to grade with a sandbox that cannot start: every student would get 0 for it."""
+    from .sandbox import selftest
+
+    problem = selftest(_limits(args))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+    return problem is None
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     from . import report
     from .grade import find_jobs, grade_batch
@@ -29,6 +39,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .sandbox import describe_mode
 
     print(describe_mode(), file=sys.stderr)
+    if not _sandbox_works(args):
+        return 3
     if not args.submitted.is_dir():
         print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
         return 2
@@ -60,6 +72,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .sandbox import describe_mode
 
     print(describe_mode(), file=sys.stderr)
+    if not _sandbox_works(args):
+        return 3
     return check_notebook(args.notebook, _limits(args))
 
 

@@ -91,12 +91,25 @@ def command(fd_in: int, fd_out: int, limits: Limits) -> list[str]:
     python = os.path.join(sys.prefix, "bin", "python")
     if mode()[0] != "bubblewrap":
         return [python, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd_in=fd_in, fd_out=fd_out)]
+    # /tmp first: binds that lie under it (a project in /tmp) must land on top of the empty tmpfs
     return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
             *_system_binds(),
             "--ro-bind", str(HARNESS), f"{SANDBOX_HARNESS}/harness",
-            "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
             "--remount-ro", "/", "--chdir", "/tmp",
             "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX_HARNESS, fd_in=fd_in, fd_out=fd_out)]
+
+
+def selftest(limits: Limits) -> str | None:
+    """Start one worker and run an empty cell: None if the sandbox works, else why not."""
+    worker = Worker(limits)
+    try:
+        worker.request({"op": "exec", "index": 0, "source": "pass"}, max(limits.cell_seconds, 120))
+        return None
+    except (WorkerDied, WorkerTimeout) as exc:
+        return f"the sandbox's worker {exc}; its output:\n{worker.output[-2000:]}"
+    finally:
+        worker.kill()
 
 
 def _environment(limits: Limits) -> dict[str, str]:

@@ -77,3 +77,14 @@ def test_unreadable_submissions_get_a_row_naming_every_check(batch, student, rea
     assert reason in res["output"]
     assert {n for n in scores(res)} == {n for n in scores(results[("good", ASSIGNMENT)])}
     assert f"{student},{ASSIGNMENT},ungradable," in grades
+
+
+def test_a_sandbox_that_cannot_start_is_caught_before_grading(monkeypatch):
+    """Rather than a zero for every student, grade refuses to run."""
+    from autograder import sandbox
+    from autograder.limits import Limits
+
+    assert sandbox.selftest(Limits()) is None
+    monkeypatch.setattr(sandbox, "command", lambda *args: ["/bin/sh", "-c", "echo no python here; exit 7"])
+    problem = sandbox.selftest(Limits())
+    assert "exited with status 7" in problem and "no python here" in problem
