@@ -43,22 +43,21 @@ def shape_text(shape: tuple) -> str:
     return "a scalar (shape ())" if tuple(shape) == () else f"shape {tuple(shape)}"
 
 
+def kind_of(value: Any) -> str:
+    """The type of a value that crossed from the sandbox, for a message: "Tensor", "numpy.float64"."""
+    return value.type if isinstance(value, Opaque) else type(value).__name__
+
+
 def expect_tensor(value: Any, shape: tuple, dtype: torch.dtype = torch.float32, what: str = "the result",
                   hint: str = "") -> torch.Tensor:
     """``value`` is a tensor of exactly ``shape`` and ``dtype``; ``hint`` follows a shape mismatch."""
-    if isinstance(value, Opaque) or not isinstance(value, torch.Tensor):
-        kind = value.type if isinstance(value, Opaque) else type(value).__name__
-        fail(f"{what} is a {kind}, expected a torch.Tensor")
+    if not isinstance(value, torch.Tensor):
+        fail(f"{what} is a {kind_of(value)}, expected a torch.Tensor")
     if tuple(value.shape) != tuple(shape):
         fail(f"{what} has {shape_text(value.shape)}, expected {shape_text(shape)}" + (f": {hint}" if hint else ""))
     if value.dtype != dtype:
         fail(f"{what} has dtype {value.dtype}, expected {dtype}")
     return value
-
-
-def kind_of(value: Any) -> str:
-    """The type of a value that crossed from the sandbox, for a message: "Tensor", "numpy.float64"."""
-    return value.type if isinstance(value, Opaque) else type(value).__name__
 
 
 def expect_float(value: Any, what: str = "the result", hint: str = "") -> float:

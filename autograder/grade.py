@@ -114,10 +114,6 @@ def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None)
     return jobs, warnings
 
 
-def _child(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> None:
-    grade_job(job, out_dir, limits, selection)
-
-
 def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selection: Selection = Selection(),
                 workers: int = 1, progress: bool = True) -> list[SubmissionResult]:
     """Grade ``jobs`` with ``workers`` processes; write each results.json and grades.csv."""
@@ -128,7 +124,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selec
         while pending or running:
             while pending and len(running) < workers:
                 job = pending.pop(0)
-                proc = ctx.Process(target=_child, args=(job, out_dir, limits, selection), daemon=True)
+                proc = ctx.Process(target=grade_job, args=(job, out_dir, limits, selection), daemon=True)
                 proc.start()
                 running[proc.sentinel] = (proc, job, time.monotonic())
             for sentinel in wait(list(running), timeout=1.0):

@@ -1,7 +1,7 @@
 """Resource limits for student code, with the defaults documented in the README."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,3 @@ class Limits:
     threads: int = 1                 # torch/OpenMP threads in the student's process
     train_seconds: float = 300.0     # training the student's MNIST model (05_mnist_classifier)
     train_threads: int = 2           # torch threads while training it
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]

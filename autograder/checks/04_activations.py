@@ -5,8 +5,7 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from autograder.check import CheckFailed, StudentRaised, expect_close, expect_unchanged, fail, graded
-from autograder.harness.values import Opaque
+from autograder.check import CheckFailed, StudentRaised, expect_close, expect_unchanged, fail, graded, kind_of
 
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -81,7 +80,7 @@ def mistakes(name: str, x: torch.Tensor) -> dict[str, torch.Tensor]:
 
 def kind(value: Any) -> str:
     """``a Tensor``, ``None``: what a student's function returned, for a message."""
-    return "None" if value is None else f"a {value.type if isinstance(value, Opaque) else type(value).__name__}"
+    return "None" if value is None else f"a {kind_of(value)}"
 
 
 def same(a: Any, b: torch.Tensor, atol: float) -> bool:
