@@ -38,7 +38,7 @@ def available() -> list[str]:
 
 
 class Group:
-    """One worker's groups; ``join`` runs in the child before exec, ``remove`` after it died."""
+    """One worker's groups: the grader ``add``s the worker, and ``remove``s the group after it ended."""
 
     def __init__(self, processes: int, memory_mb: int, controllers: list[str]):
         self.paths: list[Path] = []
@@ -54,9 +54,22 @@ class Group:
             except OSError:
                 continue
 
-    def join(self) -> None:
+    def add(self, pid: int) -> None:
+        """Put process ``pid`` (and so its future children) in the group."""
         for path in self.paths:
-            (path / "cgroup.procs").write_text(str(os.getpid()))
+            try:
+                (path / "cgroup.procs").write_text(str(pid))
+            except OSError:  # it has already exited
+                pass
+
+    def peak_mb(self) -> float:
+        """The group's peak memory use so far, in MiB (0 without a memory group)."""
+        for path in self.paths:
+            try:
+                return int((path / "memory.max_usage_in_bytes").read_text()) / 2**20
+            except OSError:
+                continue
+        return 0.0
 
     def members(self) -> set[int]:
         pids: set[int] = set()

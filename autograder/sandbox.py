@@ -1,31 +1,39 @@
 """Start the student's worker process: in bubblewrap where the kernel allows, else with process limits only.
 
-Inside bubblewrap the worker has no capabilities and sees, read-only, /usr,
-a few files of /etc, the Python installation, the virtual environment and
-the harness, and nothing else: no project, no submissions, no home, no
-network; only a small private /tmp is writable.
+A fork server (harness/zygote.py) imports torch once inside bubblewrap and
+forks one worker per submission in milliseconds. Each worker is pid 1 of
+namespaces of its own (processes, mounts, network, IPC), has no capabilities
+and sees, read-only, /usr, a few files of /etc, the Python installation, the
+virtual environment and the harness, and nothing else: no project, no
+submissions, no home, no network, no other worker; only a small private /tmp
+is writable.
 """
 from __future__ import annotations
 
 import functools
+import json
 import os
-import resource
+import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import cgroup
 from .harness import wire
 from .limits import Limits
 
 HARNESS = Path(__file__).resolve().parent / "harness"
-SANDBOX_HARNESS = "/run/grader"  # where the harness appears inside bubblewrap
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from harness.__main__ import main; main({fd_in}, {fd_out})"
+SANDBOX = "/run/grader"   # where the harness (and a virtual environment) appear inside bubblewrap
+SANDBOX_UID = 1000        # the sandbox's user id (mapped to the grader's own)
+START_SECONDS = 120       # a worker's first sign of life; the first one waits for the server to import torch
+_BOOT = "import sys; sys.path.insert(0, {root!r}); from harness.zygote import main; main({fd})"
 
 
 class WorkerDied(Exception):
@@ -55,6 +63,21 @@ def mode() -> tuple[str, str]:
 
 
 @functools.cache
+def nested() -> bool:
+    """Whether workers can get namespaces of their own inside bubblewrap, so that they may share one server."""
+    if mode()[0] != "bubblewrap":
+        return False
+    boot = f"import sys; sys.path.insert(0, {str(HARNESS.parent)!r}); from harness.isolate import trial; trial()"
+    try:
+        return subprocess.run([mode()[1], "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+                               "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+                               "--tmpfs", "/tmp", "--", sys.executable, "-I", "-c", boot],
+                              capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.cache
 def controllers() -> list[str]:
     return cgroup.available()
 
@@ -63,7 +86,9 @@ def describe_mode() -> str:
     kind, detail = mode()
     groups = f"cgroups ({', '.join(controllers())})" if controllers() else "no cgroups"
     if kind == "bubblewrap":
-        return f"sandbox: bubblewrap (no network, no files but the Python environment), process limits, {groups}"
+        server = ("one fork server, each worker in namespaces of its own" if nested() else
+                  "a sandbox per worker (nested namespaces are unavailable here, so each start imports torch)")
+        return f"sandbox: bubblewrap (no network, no files but the Python environment), {server}, process limits, {groups}"
     return (f"WARNING: sandbox degraded to process limits only ({detail}). Student code can read "
             f"this machine's files and reach the network ({groups}). Install bubblewrap for isolation.")
 
@@ -80,29 +105,43 @@ def _system_binds() -> list[str]:
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
-    for path in {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix}:
-        if not path.startswith("/usr"):
-            args += ["--ro-bind", path, path]
+    base = os.path.realpath(sys.base_prefix)
+    if not base.startswith("/usr"):
+        args += ["--ro-bind", base, base]
     return args
 
 
-def command(fd_in: int, fd_out: int, limits: Limits) -> list[str]:
-    """The argv that starts a worker reading requests on ``fd_in``, inside bubblewrap when available."""
-    python = os.path.join(sys.prefix, "bin", "python")
+def _python_in_sandbox() -> tuple[list[str], str]:
+    """Binds for this Python and the interpreter's path inside bubblewrap.
+
+    A virtual environment appears under /run/grader, outside /tmp, which every worker replaces with its own.
+    """
+    if sys.prefix == sys.base_prefix:
+        return [], os.path.join(sys.prefix, "bin", "python3")
+    return ["--ro-bind", sys.prefix, f"{SANDBOX}/venv"], f"{SANDBOX}/venv/bin/python"
+
+
+def command(fd: int, limits: Limits) -> list[str]:
+    """The argv of a fork server reading spawn requests on socket ``fd``, inside bubblewrap when available."""
     if mode()[0] != "bubblewrap":
-        return [python, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd_in=fd_in, fd_out=fd_out)]
+        return [sys.executable, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd=fd)]
+    binds, python = _python_in_sandbox()
     # /tmp first: binds that lie under it (a project in /tmp) must land on top of the empty tmpfs
     return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
             "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-            *_system_binds(),
-            "--ro-bind", str(HARNESS), f"{SANDBOX_HARNESS}/harness",
+            *_system_binds(), *binds,
+            "--ro-bind", str(HARNESS), f"{SANDBOX}/harness",
             "--remount-ro", "/", "--chdir", "/tmp",
-            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX_HARNESS, fd_in=fd_in, fd_out=fd_out)]
+            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX, fd=fd)]
 
 
 def selftest(limits: Limits) -> str | None:
     """Start one worker and run an empty cell: None if the sandbox works, else why not."""
-    worker = Worker(limits)
+    try:
+        worker = Worker(limits)
+    except WorkerDied as exc:
+        return f"the sandbox's worker {exc}"
     try:
         worker.request({"op": "exec", "index": 0, "source": "pass"}, max(limits.cell_seconds, 120))
         return None
@@ -122,95 +161,222 @@ def _environment(limits: Limits) -> dict[str, str]:
     }
 
 
-def _apply_limits(limits: Limits, group: cgroup.Group) -> None:
-    """Runs in the child between fork and exec."""
-    group.join()
-    mb = 2**20
-    for res, value in ((resource.RLIMIT_AS, limits.memory_mb * mb),
-                       (resource.RLIMIT_FSIZE, limits.file_mb * mb),
-                       (resource.RLIMIT_CORE, 0)):
-        resource.setrlimit(res, (value, value))
-    if os.getuid() != 0:  # the kernel ignores RLIMIT_NPROC for root
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+class _Output:
+    """Keeps up to ``cap`` bytes of what a process writes to a pipe, read in a thread."""
 
-
-class Worker:
-    """One sandboxed student process, spoken to with wire frames."""
-
-    def __init__(self, limits: Limits):
-        self.limits = limits
-        self._group = cgroup.Group(limits.processes, limits.memory_mb, controllers())
-        to_worker_r, self._to_worker = os.pipe()
-        self._from_worker, from_worker_w = os.pipe()
-        out_r, out_w = os.pipe()
-        self.proc = subprocess.Popen(
-            command(to_worker_r, from_worker_w, limits), stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w,
-            pass_fds=(to_worker_r, from_worker_w), env=_environment(limits),
-            start_new_session=True, preexec_fn=functools.partial(_apply_limits, limits, self._group))
-        for fd in (to_worker_r, from_worker_w, out_w):
-            os.close(fd)
-        self._output = bytearray()
-        self.output_dropped = 0
-        self._reader = threading.Thread(target=self._drain, args=(out_r,), daemon=True)
-        self._reader.start()
+    def __init__(self, fd: int, cap: int):
+        self.cap, self.data, self.dropped = cap, bytearray(), 0
+        self._thread = threading.Thread(target=self._drain, args=(fd,), daemon=True)
+        self._thread.start()
 
     def _drain(self, fd: int) -> None:
         with os.fdopen(fd, "rb", buffering=0) as pipe:
             while chunk := pipe.read(65536):
-                room = self.limits.output_bytes - len(self._output)
-                self._output += chunk[:max(room, 0)]
-                self.output_dropped += max(len(chunk) - max(room, 0), 0)
+                room = max(self.cap - len(self.data), 0)
+                self.data += chunk[:room]
+                self.dropped += max(len(chunk) - room, 0)
 
     @property
-    def output(self) -> str:
-        return self._output.decode("utf-8", "replace")
+    def text(self) -> str:
+        return self.data.decode("utf-8", "replace")
 
-    def request(self, msg: dict, seconds: float) -> dict[str, Any]:
-        """Send one request and wait up to ``seconds`` for the reply."""
+    def join(self, seconds: float) -> None:
+        self._thread.join(timeout=seconds)
+
+
+class Server:
+    """The fork server (harness/zygote.py): torch imported once, one forked worker per spawn."""
+
+    def __init__(self, limits: Limits):
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        out_r, out_w = os.pipe()
+        self.owner = os.getpid()
+        self.proc = subprocess.Popen(command(theirs.fileno(), limits), stdin=subprocess.DEVNULL, stdout=out_w,
+                                     stderr=out_w, pass_fds=(theirs.fileno(),), env=_environment(limits),
+                                     start_new_session=True)
+        theirs.close()
+        os.close(out_w)
+        self.output = _Output(out_r, 64 * 1024)
+
+    def spawn(self, spec: dict, fds: list[int]) -> None:
+        socket.send_fds(self._control, [json.dumps(spec).encode()], fds)
+
+    def exit_code(self, wait: float = 0) -> int | None:
+        """The server's exit code if it ends within ``wait`` s (known only to the process that started it)."""
+        if os.getpid() != self.owner:
+            return None
         try:
-            wire.send(self._to_worker, msg)
-            return _envelope(wire.recv(self._from_worker, deadline=time.monotonic() + seconds))
-        except wire.TimedOut:
-            self.kill()
-            raise WorkerTimeout(f"no answer within {seconds:g} s") from None
-        except (wire.Closed, BrokenPipeError):
-            code = self.kill(grace=2)
-            raise WorkerDied(_exit_reason(code)) from None
-        except wire.WireError as exc:
-            self.kill()
-            raise WorkerDied(f"sent an unreadable reply ({exc})") from None
-
-    def kill(self, grace: float = 0) -> int | None:
-        """Kill the worker and everything it started; return its exit code.
-
-        ``grace`` seconds let a worker that is already exiting report its own status.
-        """
-        try:
-            self.proc.wait(timeout=grace)
+            code = self.proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
-            pass
-        if self.proc.poll() is None:
+            return None
+        self.output.join(2)  # all it printed
+        return code
+
+    def stop(self) -> None:
+        self._control.close()
+        if os.getpid() == self.owner:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            self.proc.wait()
+            self.output.join(2)
+
+
+_shared: Server | None = None
+
+
+def _server(limits: Limits, fresh: bool = False) -> Server:
+    """The server a new worker forks from: one per grader where workers can be isolated from each other."""
+    global _shared
+    if not nested():
+        return Server(limits)
+    if fresh or _shared is None or _shared.exit_code() is not None:
+        _shared = Server(limits)
+    return _shared
+
+
+def _spec(limits: Limits) -> dict:
+    mb = 2**20
+    return {"isolate": nested(), "tmp_bytes": limits.tmp_mb * mb, "memory_bytes": limits.memory_mb * mb,
+            "file_bytes": limits.file_mb * mb, "processes": limits.processes, "threads": limits.threads}
+
+
+class Worker:
+    """One sandboxed student process, forked by the server and spoken to with wire frames."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.exit_code: int | None = None
+        self.peak_mb = 0.0
+        self._group = cgroup.Group(limits.processes, limits.memory_mb, controllers())
+        requests_r, self._requests = os.pipe()
+        self._replies, replies_w = socket.socketpair()
+        self._replies.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # to learn the worker's pid
+        out_r, out_w = os.pipe()
+        life_r, self._life = os.pipe()
+        self._out = _Output(out_r, limits.output_bytes)
+        self._server = _server(limits)
+        fds = [requests_r, replies_w.fileno(), out_w, life_r]
         try:
-            code = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            code = None
-        for fd in (self._to_worker, self._from_worker):
+            self._spawn(fds)
+        finally:
+            replies_w.close()
+            for fd in (requests_r, out_w, life_r):
+                os.close(fd)
+        self.pid, self._pidfd = self._greet()
+        self._group.add(self.pid)
+
+    def _spawn(self, fds: list[int]) -> None:
+        try:
+            self._server.spawn(_spec(self.limits), fds)
+        except OSError:  # the server has gone: start another
+            self._server = _server(self.limits, fresh=True)
+            try:
+                self._server.spawn(_spec(self.limits), fds)
+            except OSError:
+                self._not_started()
+
+    def _greet(self) -> tuple[int, int]:
+        """Wait for the worker's first byte; return its pid (as this process sees it) and a pidfd."""
+        ready = select.select([self._replies], [], [], START_SECONDS)[0]
+        hello, ancillary, _, _ = self._replies.recvmsg(1, socket.CMSG_SPACE(12)) if ready else (b"", [], 0, None)
+        pid = next((struct.unpack("iII", data[:12])[0] for level, kind, data in ancillary
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), 0)
+        if hello == wire.HELLO and pid > 0:
+            try:
+                return pid, os.pidfd_open(pid)
+            except ProcessLookupError:
+                pass
+        self._not_started()
+
+    def _not_started(self) -> NoReturn:
+        self._pidfd = -1
+        self._close()
+        self._group.remove()
+        code = self._server.exit_code(wait=2)
+        reason = "did not start" if code is None else f"did not start: the sandbox {_exit_reason(code)}"
+        raise WorkerDied(f"{reason}; its output:\n{(self._server.output.text + self.output)[-2000:]}")
+
+    @property
+    def output(self) -> str:
+        return self._out.text
+
+    @property
+    def output_dropped(self) -> int:
+        return self._out.dropped
+
+    def request(self, msg: dict, seconds: float) -> dict[str, Any]:
+        """Send one request and wait up to ``seconds`` for the reply."""
+        try:
+            wire.send(self._requests, msg)
+            reply = wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds)
+            if isinstance(reply, dict) and set(reply) == {"exited"}:  # the keeper's last word: the worker ended
+                self.exit_code = reply["exited"] if isinstance(reply["exited"], int) else None
+                self.kill()
+                raise WorkerDied(_exit_reason(self.exit_code))
+            return _envelope(reply)
+        except wire.TimedOut:
+            self.kill()
+            raise WorkerTimeout(f"no answer within {seconds:g} s") from None
+        except (wire.Closed, BrokenPipeError):
+            self._await_exit(2)
+            raise WorkerDied(_exit_reason(self.exit_code)) from None
+        except wire.WireError as exc:
+            self.kill()
+            raise WorkerDied(f"sent an unreadable reply ({exc})") from None
+
+    def _await_exit(self, seconds: float) -> None:
+        """After the worker stopped reading: take the exit status its keeper sends, then clean up."""
+        try:
+            last = wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds)
+            if isinstance(last, dict) and isinstance(last.get("exited"), int):
+                self.exit_code = last["exited"]
+        except wire.WireError:
+            pass
+        self.kill()
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started."""
+        if self._pidfd >= 0:
+            self.peak_mb = max(self.peak_mb, self._group.peak_mb() or _peak_of(self.pid))
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)  # as pid 1 of its namespace, it takes all along
+                if not nested():
+                    os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.close(self._pidfd)
+            self._pidfd = -1
+        self._close()
+        self._out.join(2)
+        self._group.remove()
+        if self._server is not _shared:
+            self._server.stop()
+
+    def _close(self) -> None:
+        for fd in (self._requests, self._life):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self._to_worker = self._from_worker = -1
-        self._reader.join(timeout=2)
-        self._group.remove()
-        return code
+        self._requests = self._life = -1
+        self._replies.close()
 
     @property
     def alive(self) -> bool:
-        return self._to_worker >= 0 and self.proc.poll() is None
+        return self._pidfd >= 0 and not select.select([self._pidfd], [], [], 0)[0]
+
+
+def _peak_of(pid: int) -> float:
+    """The peak resident memory of one process, in MiB (without cgroups, the worker alone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 _ERROR_FIELDS = {"type": 100, "message": 1000, "where": 300, "function": 100}

@@ -73,6 +73,7 @@ class Student:
         self._broken: dict[str, str] = {}  # names that hung or crashed: not called again
         self._last: str | None = None  # the name of the last call that returned
         self.output = ""
+        self.peak_mb = 0.0
 
     # -- the notebook -------------------------------------------------------
     def _start(self) -> Worker:
@@ -99,7 +100,7 @@ class Student:
                     cell.index, "timeout" if timed_out else "crashed",
                     f"did not finish within {seconds:g} s and was skipped" if timed_out
                     else f"ended the Python process (it {exc}) and was skipped")
-                self._keep_output(worker)
+                self._retire(worker)
                 return self._start()
             finally:
                 self._spent += time.monotonic() - started
@@ -108,7 +109,9 @@ class Student:
                 self.runs[cell.index] = CellRun(cell.index, "error", _raised(error)) if error else CellRun(cell.index, "ok")
         return worker
 
-    def _keep_output(self, worker: Worker) -> None:
+    def _retire(self, worker: Worker) -> None:
+        """Keep what a finished worker leaves: its output and its peak memory."""
+        self.peak_mb = max(self.peak_mb, worker.peak_mb)
         self.output += worker.output
         if worker.output_dropped:
             self.output += f"\n[{worker.output_dropped} more bytes of output were dropped]\n"
@@ -116,7 +119,7 @@ class Student:
     def close(self) -> None:
         if self._worker is not None:
             self._worker.kill()
-            self._keep_output(self._worker)
+            self._retire(self._worker)
             self._worker = None
 
     def problems(self) -> list[CellRun]:
@@ -134,14 +137,14 @@ class Student:
             try:
                 reply = worker.request(request, seconds)
             except WorkerDied:  # blame the name only if it dies again on a fresh process
-                self._keep_output(worker)
+                self._retire(worker)
                 worker = self._start()
                 reply = worker.request(request, seconds)
                 if self._last not in (None, name):  # something the last call left behind ended the process
                     self._broken[self._last] = (f"after {self._last} returned, your notebook's Python process "
                                                 f"ended by itself: does {self._last} leave a thread or process running?")
         except (WorkerTimeout, WorkerDied) as exc:
-            self._keep_output(worker)
+            self._retire(worker)
             self._broken[name] = (
                 f"{name} did not return within {seconds:g} s: look for an infinite loop or a far too slow "
                 "computation" if isinstance(exc, WorkerTimeout) else
@@ -189,6 +192,7 @@ class Unreadable:
     def __init__(self, reason: str):
         self.reason = reason
         self.output = ""
+        self.peak_mb = 0.0
 
     def __getattr__(self, attr: str) -> Any:
         if attr in ("call", "probe"):

@@ -86,5 +86,6 @@ def test_a_sandbox_that_cannot_start_is_caught_before_grading(monkeypatch):
 
     assert sandbox.selftest(Limits()) is None
     monkeypatch.setattr(sandbox, "command", lambda *args: ["/bin/sh", "-c", "echo no python here; exit 7"])
+    monkeypatch.setattr(sandbox, "_shared", None)  # start a fresh server with that command
     problem = sandbox.selftest(Limits())
     assert "exited with status 7" in problem and "no python here" in problem

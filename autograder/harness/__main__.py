@@ -1,11 +1,11 @@
 """The sandboxed worker: runs a submission's cells, then answers probes.
 
-Usage: python -m harness FD_IN FD_OUT. Requests and replies are wire frames.
+The fork server (``zygote``) calls ``warm_up`` once and ``serve`` in each
+worker it forks. Requests and replies are wire frames.
 """
 from __future__ import annotations
 
 import linecache
-import sys
 
 from . import loop_probes  # noqa: F401  (registers probes)
 from . import mnist_probes  # noqa: F401  (registers probes)
@@ -34,7 +34,8 @@ def handle(ns: dict, msg: dict) -> dict:
         return {"error": describe(exc)}
 
 
-def main(fd_in: int, fd_out: int) -> None:
+def warm_up() -> None:
+    """Import what every worker needs, so that a forked worker starts at once."""
     import matplotlib
     import torch
 
@@ -43,6 +44,10 @@ def main(fd_in: int, fd_out: int) -> None:
     matplotlib.use("Agg")
     with forbidding({"warm-up"}):  # the kernel-level watch imports much of torch on first use: do it now
         torch.zeros(1) + 1
+
+
+def serve(fd_in: int, fd_out: int) -> None:
+    """Answer requests until the grader closes ``fd_in``."""
     ns: dict = {"__name__": "__main__"}
     while True:
         try:
@@ -54,7 +59,3 @@ def main(fd_in: int, fd_out: int) -> None:
             wire.send(fd_out, reply)
         except Exception as exc:  # a reply that cannot be encoded
             wire.send(fd_out, {"error": {"type": type(exc).__name__, "message": str(exc)[:500], "where": ""}})
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))

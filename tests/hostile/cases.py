@@ -426,20 +426,30 @@ def mse_loss(pred, target, reduction="mean"):
 '''
 
 FORGE_FRAME = '''
-import io, os, re, struct, sys
+import io, os, struct, sys
 import torch
 
-def _reply_fd():
-    """The worker's reply pipe, read from its boot line: main(FD_IN, FD_OUT)."""
-    boot = open("/proc/self/cmdline", "rb").read().decode(errors="replace")
-    return int(re.search(r"main\\((\\d+), (\\d+)\\)", boot).group(2))
+def _channels():
+    """The worker's request pipe and reply socket, found among its open files."""
+    import os, stat
+    request = reply = None
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            st = os.fstat(int(name))
+        except OSError:
+            continue
+        if stat.S_ISSOCK(st.st_mode):
+            reply = int(name)
+        elif stat.S_ISFIFO(st.st_mode) and st.st_ino != os.fstat(1).st_ino:
+            request = int(name)
+    return request, reply
 
 def forge(obj):
     """Write one wire frame straight to the grader, as if the harness had replied; swallow the real reply."""
     buf = io.BytesIO()
     torch.save(obj, buf)
     data = memoryview(struct.pack("!Q", len(buf.getvalue())) + buf.getvalue())
-    fd = _reply_fd()
+    fd = _channels()[1]
     while data:
         data = data[os.write(fd, data):]
     wire = sys.modules["harness.wire"]
@@ -472,12 +482,26 @@ def mse_loss(pred, target, reduction="mean"):
 # --- escaping limits --------------------------------------------------------------------------------------
 
 EXIT_AT_NEXT_REQUEST = '''
-import os, re, select, threading
+import os, select, threading
+
+def _channels():
+    """The worker's request pipe and reply socket, found among its open files."""
+    import os, stat
+    request = reply = None
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            st = os.fstat(int(name))
+        except OSError:
+            continue
+        if stat.S_ISSOCK(st.st_mode):
+            reply = int(name)
+        elif stat.S_ISFIFO(st.st_mode) and st.st_ino != os.fstat(1).st_ino:
+            request = int(name)
+    return request, reply
 
 def _exit_at_next_request():
     """Wait until the grader sends its next request, whatever name it is about, then end the process."""
-    boot = open("/proc/self/cmdline", "rb").read().decode(errors="replace")
-    select.select([int(re.search(r"main\\((\\d+), (\\d+)\\)", boot).group(1))], [], [])
+    select.select([_channels()[0]], [], [])
     os._exit(0)
 
 def mse_loss(pred, target, reduction="mean"):

@@ -1,0 +1,95 @@
+"""The fork server: imports torch once, then forks a fresh worker for each request.
+
+Starting a worker this way takes milliseconds instead of seconds. Each request
+on the control socket carries a spec (JSON) and four file descriptors: the
+worker's requests, its replies (a Unix socket), its output and a "life" pipe
+held by the grader. For each one the server forks a keeper, which (when
+``isolate`` is set) enters new namespaces and forks the worker as their pid 1.
+The keeper kills the worker when the grader lets go of the life pipe and
+reports the worker's exit status as a last frame on the replies socket.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+
+from . import isolate, wire
+from .__main__ import serve, warm_up
+
+
+def main(control_fd: int) -> None:
+    warm_up()
+    isolate.not_dumpable()
+    gc.freeze()  # keep the warmed-up heap shared with the workers
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
+    control = socket.socket(fileno=control_fd)
+    while True:
+        data, fds, _, _ = socket.recv_fds(control, 65536, 4)
+        if not data:
+            return  # the grader is gone
+        sys.stdout.flush()
+        if os.fork() == 0:
+            control.close()
+            try:
+                _keeper(json.loads(data), fds)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+
+
+def _keeper(spec: dict, fds: list[int]) -> None:
+    requests, replies, output, life = fds
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if spec["isolate"]:
+        isolate.enter()
+    pid = os.fork()
+    if pid == 0:
+        os.close(life)
+        try:
+            _worker(spec, requests, replies, output)
+        finally:
+            os._exit(70)
+    os.close(requests)
+    os.close(output)
+    pidfd = os.pidfd_open(pid)
+    if life in select.select([life, pidfd], [], [])[0]:  # the grader let go: end the worker and its descendants
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    try:
+        wire.send(replies, {"exited": os.waitstatus_to_exitcode(status)})
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def _worker(spec: dict, requests: int, replies: int, output: int) -> None:
+    for fd in (1, 2):
+        os.dup2(output, fd)
+    os.close(output)
+    if spec["isolate"]:
+        isolate.seal(spec["tmp_bytes"])
+    else:
+        os.setsid()  # one process group for the grader to kill
+    for res, value in ((resource.RLIMIT_AS, spec["memory_bytes"]), (resource.RLIMIT_FSIZE, spec["file_bytes"]),
+                       (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(res, (value, value))
+    if os.getuid() != 0:  # the kernel ignores RLIMIT_NPROC for root
+        resource.setrlimit(resource.RLIMIT_NPROC, (spec["processes"], spec["processes"]))
+    import torch
+
+    torch.set_num_threads(spec["threads"])
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(spec["threads"])
+    socket.socket(fileno=os.dup(replies)).sendmsg([wire.HELLO])
+    serve(requests, replies)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
