@@ -1,4 +1,4 @@
-"""``python -m autograder``: grade, release, check, data."""
+"""``python -m autograder``: grade, release, check, audit, report, export, bundle, data."""
 from __future__ import annotations
 
 import argparse
@@ -35,6 +35,7 @@ def _sandbox_works(args: argparse.Namespace) -> bool:
 def cmd_grade(args: argparse.Namespace) -> int:
     from . import report
     from .grade import find_jobs, grade_batch
+    from .pages import write_pages
     from .plugin import Selection
     from .sandbox import describe_mode
 
@@ -53,9 +54,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return 2
     selection = Selection(frozenset(args.only.split(",")) if args.only else None,
                           frozenset(args.skip.split(",")) if args.skip else frozenset())
-    results = grade_batch(jobs, args.out, _limits(args), selection, args.jobs, progress=not args.quiet)
+    results = grade_batch(jobs, args.out, _limits(args), selection, args.jobs, progress=not args.quiet,
+                          resume=not args.regrade)
     print(report.summary(results))
     print(f"results: {args.out}/<student>/<assignment>/results.json and {args.out / 'grades.csv'}")
+    print(f"report: {write_pages(args.out)[0]} (a feedback.html beside each results.json)")
     return 0
 
 
@@ -77,10 +80,66 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_notebook(args.notebook, _limits(args))
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit, render
+    from .sandbox import describe_mode
+
+    print(describe_mode(), file=sys.stderr)
+    if not _sandbox_works(args):
+        return 3
+    try:
+        outcome = audit(args.assignment, answers_dir=args.answers, limits=_limits(args), workers=args.jobs,
+                        skip_slow=args.skip_slow, progress=True)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(render(outcome))
+    return 0 if outcome.ok else 1
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     from .data import prepare
 
     prepare(args.root, args.mirror)
+    return 0
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from .bundle import build
+
+    for assignment in args.assignments:
+        try:
+            path = build(assignment, args.out)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"built {path} (upload it as the assignment's autograder on Gradescope)")
+    return 0
+
+
+def _has_results(out: Path) -> bool:
+    if any(out.glob("*/*/results.json")):
+        return True
+    print(f"error: no results under {out} (expected STUDENT/ASSIGNMENT/results.json)", file=sys.stderr)
+    return False
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_csv
+
+    if not _has_results(args.out):
+        return 2
+    dest = export_csv(args.out, args.to or args.out / f"{args.style}.csv", args.style)
+    print(f"wrote {dest} ({args.style} gradebook import)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .pages import write_pages
+
+    if not _has_results(args.out):
+        return 2
+    print(write_pages(args.out)[0])
     return 0
 
 
@@ -94,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help="regrade just these graded names (comma-separated)")
     p.add_argument("--skip", help="grade all but these graded names, e.g. test_accuracy for a quick pass")
     p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("--regrade", action="store_true",
+                   help="grade every submission again (by default a run resumes: results from the same notebook "
+                        "file, checks and options are kept)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_limits(p)
     p.set_defaults(func=cmd_grade)
@@ -107,10 +169,33 @@ def main(argv: list[str] | None = None) -> int:
     _add_limits(p)
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("audit", help="grade the stored wrong and right answers: does every check still bite?")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="e.g. 01_loss_functions")
+    p.add_argument("--answers", type=Path, help="the folder of answers modules (default tests/answers)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("--skip-slow", action="store_true", help="leave out the names in SLOW (test_accuracy trains)")
+    _add_limits(p)
+    p.set_defaults(func=cmd_audit)
+
     p = sub.add_parser("data", help="put MNIST in torchvision's layout under data/")
     p.add_argument("--mirror", type=Path, help="a folder holding MNIST/raw/*.gz (default: download)")
     p.add_argument("--root", type=Path, default=ROOT / "data")
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("bundle", help="build a Gradescope autograder zip per assignment")
+    p.add_argument("assignments", nargs="+", metavar="ASSIGNMENT", help="assignment names, e.g. 01_loss_functions")
+    p.add_argument("--out", type=Path, default=Path("out/gradescope"), help="where the zips go (default out/gradescope)")
+    p.set_defaults(func=cmd_bundle)
+
+    p = sub.add_parser("export", help="write an LMS gradebook CSV (Canvas or Moodle) from results.json files")
+    p.add_argument("out", type=Path, metavar="OUT", help="the folder grade --out wrote")
+    p.add_argument("--style", choices=["canvas", "moodle"], default="canvas", help="the LMS's import format")
+    p.add_argument("--to", type=Path, metavar="FILE", help="the CSV to write (default OUT/<style>.csv)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", help="rebuild the HTML report and students' feedback pages from results.json files")
+    p.add_argument("out", type=Path, metavar="OUT", help="the folder grade --out wrote")
+    p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,10 +1,13 @@
 """Grade one submission, or a batch of them in nbgrader's ``submitted/`` layout.
 
 Each submission is graded in a forked child of this process, so a grader
-crash costs one result row, never the batch.
+crash costs one result row, never the batch. A batch run again resumes: a
+submission whose stored result was graded from the same notebook file, checks,
+limits and selection is not graded again.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import traceback
@@ -54,7 +57,8 @@ def grade_notebook(path: Path, assignment: Assignment, student_id: str = "studen
     if any(c.error for c in plugin.results):
         status = ERROR
     summary = _summary(status, student, cells)
-    result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started)
+    result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started,
+                              student.peak_mb)
     return Graded(result, plugin.log, student.output)
 
 
@@ -81,6 +85,28 @@ def _merge(new: SubmissionResult, out_dir: Path, selection: Selection) -> Submis
     return new
 
 
+def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
+    """What a result is graded from: the notebook file (size, time, inode), the checks, the limits, the selection."""
+    try:
+        st = job.path.lstat()
+        notebook = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    except OSError:
+        notebook = "missing"
+    digest = hashlib.sha256(job.assignment.checks.read_bytes())
+    for part in (notebook, repr(limits), repr(sorted(selection.only or ())), repr(sorted(selection.skip))):
+        digest.update(part.encode())
+    return digest.hexdigest()[:16]
+
+
+def finished(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> bool:
+    """Whether ``out_dir`` holds a result of this job from the same inputs, not spoilt by a grader error."""
+    try:
+        extra = json.loads(result.results_path(out_dir, job.student, job.assignment.id).read_text())["extra_data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return extra.get("status") != ERROR and extra.get("fingerprint") == fingerprint(job, limits, selection)
+
+
 def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> SubmissionResult:
     """Grade and save one job; never raises."""
     output = ""
@@ -92,6 +118,7 @@ def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> 
         res = SubmissionResult(job.student, job.assignment.id, ERROR, [],
                                "The grader failed on this submission; your instructor has the details.")
     res = _merge(res, out_dir, selection)
+    res.fingerprint = fingerprint(job, limits, selection)
     path = result.save(res, out_dir)
     for name, text in (("grader.log", "\n".join(log)), ("output.txt", output)):
         if text:
@@ -115,12 +142,20 @@ def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None)
 
 
 def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selection: Selection = Selection(),
-                workers: int = 1, progress: bool = True) -> list[SubmissionResult]:
-    """Grade ``jobs`` with ``workers`` processes; write each results.json and grades.csv."""
+                workers: int = 1, progress: bool = True, resume: bool = True) -> list[SubmissionResult]:
+    """Grade ``jobs`` with ``workers`` processes; write each results.json and grades.csv.
+
+    With ``resume``, jobs already ``finished`` in ``out_dir`` are not graded again.
+    """
     ctx = get_context("fork")
     budget = limits.notebook_seconds + 600  # a grader child that outlives this is killed
-    pending, running, failures = list(jobs), {}, 0
-    with tqdm(total=len(jobs), unit="submission", disable=not progress, dynamic_ncols=True) as bar:
+    pending = [j for j in jobs if not (resume and finished(j, out_dir, limits, selection))]
+    running, failures = {}, 0
+    with tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit="submission", disable=not progress,
+              dynamic_ncols=True) as bar:
+        if len(pending) < len(jobs):
+            bar.write(f"resuming: {len(jobs) - len(pending)} submission(s) already graded from the same files "
+                      "and options (--regrade grades them again)")
         while pending or running:
             while pending and len(running) < workers:
                 job = pending.pop(0)

@@ -34,6 +34,8 @@ class SubmissionResult:
     checks: list[CheckResult] = field(default_factory=list)
     output: str = ""
     seconds: float = 0.0
+    memory_mb: float = 0.0  # the peak memory of the student's processes
+    fingerprint: str = ""   # what it was graded from (see grade.fingerprint), to resume a batch
 
     def scores(self) -> dict[str, tuple[float, float]]:
         """Per graded name: (score, max score)."""
@@ -62,7 +64,8 @@ class SubmissionResult:
                        "status": "passed" if c.score >= c.max_score else "failed",
                        "output": c.output, "visibility": "visible"} for c in self.checks],
             "extra_data": {"student": self.student, "assignment": self.assignment, "status": self.status,
-                           "grader_errors": sum(c.error for c in self.checks)},
+                           "grader_errors": sum(c.error for c in self.checks),
+                           "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint},
         }
 
     @classmethod
@@ -73,7 +76,8 @@ class SubmissionResult:
             name, _, title = t["name"].partition(": ")
             checks.append(CheckResult(name, title, t["score"], t["max_score"], t.get("output", "")))
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
-                   checks, data.get("output", ""), data.get("execution_time", 0.0))
+                   checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
+                   extra.get("fingerprint", ""))
 
 
 def write_atomic(path: Path, text: str) -> None:

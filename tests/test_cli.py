@@ -71,3 +71,20 @@ def test_check_runs_the_visible_tests(folder, code):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == code, done.stdout + done.stderr
     assert "mse_loss" in done.stdout and ("not implemented yet" in done.stdout) == (code == 1)
+
+
+def test_a_second_run_resumes_and_grades_only_what_changed(tmp_path):
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    for student in ("ada", "ben"):
+        shutil.copytree(SAMPLES / student / "01_loss_functions", submitted / student / "01_loss_functions")
+    first = grade(submitted, out)
+    assert first.returncode == 0, first.stderr[-2000:]
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/*/results.json")}
+    again = grade(submitted, out)
+    assert "resuming: 2 submission(s) already graded" in again.stdout
+    assert stamps == {p: p.stat().st_mtime_ns for p in out.glob("*/*/results.json")}
+    (submitted / "ben" / "01_loss_functions" / "loss_functions.ipynb").touch()  # ben resubmits
+    third = grade(submitted, out)
+    assert "resuming: 1 submission(s)" in third.stdout
+    changed = {p.parent.parent.name for p in out.glob("*/*/results.json") if p.stat().st_mtime_ns != stamps[p]}
+    assert changed == {"ben"}

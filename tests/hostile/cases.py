@@ -425,10 +425,7 @@ def mse_loss(pred, target, reduction="mean"):
     return torch.zeros(()).as_subclass(Smuggler)
 '''
 
-FORGE_FRAME = '''
-import io, os, struct, sys
-import torch
-
+CHANNELS = '''
 def _channels():
     """The worker's request pipe and reply socket, found among its open files."""
     import os, stat
@@ -443,7 +440,12 @@ def _channels():
         elif stat.S_ISFIFO(st.st_mode) and st.st_ino != os.fstat(1).st_ino:
             request = int(name)
     return request, reply
+'''
 
+FORGE_FRAME = '''
+import io, os, struct, sys
+import torch
+''' + CHANNELS + '''
 def forge(obj):
     """Write one wire frame straight to the grader, as if the harness had replied; swallow the real reply."""
     buf = io.BytesIO()
@@ -483,22 +485,7 @@ def mse_loss(pred, target, reduction="mean"):
 
 EXIT_AT_NEXT_REQUEST = '''
 import os, select, threading
-
-def _channels():
-    """The worker's request pipe and reply socket, found among its open files."""
-    import os, stat
-    request = reply = None
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            st = os.fstat(int(name))
-        except OSError:
-            continue
-        if stat.S_ISSOCK(st.st_mode):
-            reply = int(name)
-        elif stat.S_ISFIFO(st.st_mode) and st.st_ino != os.fstat(1).st_ino:
-            request = int(name)
-    return request, reply
-
+''' + CHANNELS + '''
 def _exit_at_next_request():
     """Wait until the grader sends its next request, whatever name it is about, then end the process."""
     select.select([_channels()[0]], [], [])

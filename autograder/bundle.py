@@ -1,0 +1,82 @@
+"""A Gradescope autograder bundle for one assignment: ``<assignment>-gradescope.zip``.
+
+At the zip's top level, as Gradescope expects: ``setup.sh`` (run once when
+Gradescope builds the image), ``run_autograder`` (run per submission), the
+pinned ``requirements.txt`` and the ``autograder`` package with only this
+assignment's hidden checks. The two scripts are the templates in
+``autograder/gradescope/``. The zip is the same, byte for byte, for the same
+files.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .assignment import all_assignments
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+TEMPLATES = PACKAGE / "gradescope"
+_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold: no build time in the bundle
+
+
+def build(assignment_id: str, dest: Path) -> Path:
+    """Write ``dest/<assignment_id>-gradescope.zip`` and return its path."""
+    assignments = all_assignments()
+    if assignment_id not in assignments:
+        raise ValueError(f"no checks for an assignment named {assignment_id!r} "
+                         f"(known: {', '.join(assignments) or 'none'})")
+    assignment = assignments[assignment_id]
+    fill = {"@ASSIGNMENT@": assignment.id, "@NOTEBOOK@": assignment.notebook}
+    entries: dict[str, tuple[bytes, int]] = {  # name in the zip: (content, mode)
+        "setup.sh": (_render(TEMPLATES / "setup.sh", fill), 0o755),
+        "run_autograder": (_render(TEMPLATES / "run_autograder", fill), 0o755),
+        "requirements.txt": ((ROOT / "requirements.txt").read_bytes(), 0o644),
+    }
+    for path in _package_files(assignment.checks):
+        entries[path.relative_to(ROOT).as_posix()] = (path.read_bytes(), 0o644)
+
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / f"{assignment.id}-gradescope.zip"
+    fd, tmp = tempfile.mkstemp(dir=dest, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in sorted(entries):
+                content, mode = entries[name]
+                info = zipfile.ZipInfo(name, _DATE)
+                info.create_system = 3  # Unix, so that unzip keeps the mode
+                info.external_attr = (0o100000 | mode) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, content)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return target
+
+
+def _render(template: Path, fill: dict[str, str]) -> bytes:
+    text = template.read_text()
+    for key, value in fill.items():
+        text = text.replace(key, value)
+    return text.encode()
+
+
+def _package_files(checks: Path) -> list[Path]:
+    """The package's files, without caches, hidden files, these templates, or other assignments' checks.
+
+    ``assignment.all_assignments`` finds assignments by their module in ``checks/``, so the trimmed
+    package knows this one assignment and its notebook name.
+    """
+    keep = []
+    for path in sorted(PACKAGE.rglob("*")):
+        parts = path.relative_to(PACKAGE).parts
+        if (not path.is_file() or path.suffix == ".pyc" or "__pycache__" in parts
+                or any(p.startswith(".") for p in parts) or parts[0] == TEMPLATES.name):
+            continue
+        if parts[0] == "checks" and path.name != "__init__.py" and path != checks:
+            continue
+        keep.append(path)
+    return keep

@@ -1,0 +1,246 @@
+"""Grading figures: the kit against nbgrader autograde, the sandbox's start, -j 2 against -j 1, peak memory.
+
+    .venv/bin/python -m benchmarks.grading [--quick] [--repeat K] [--skip-nbgrader] [--assignment NAME]
+
+The submissions are the instructor notebooks of source/. Progress goes to stderr; a Markdown table with
+the targets goes to stdout. Timings are only meaningful on a quiet machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from statistics import median
+
+import torch
+from nbgrader.api import Gradebook
+
+from autograder.limits import Limits
+from autograder.release import assignment_names
+from autograder.sandbox import Worker, describe_mode
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "source"
+NBGRADER = [sys.executable, "-m", "nbgrader"]
+IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+
+
+def log(message: str) -> None:
+    """A progress line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def timed(argv: list[str], cwd: Path) -> float:
+    """Wall seconds of a command, which must succeed."""
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(argv[1:])} failed with status {done.returncode}:\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def submit(folder: Path, students: list[str], names: list[str]) -> Path:
+    """Put the instructor notebooks of ``names`` in ``folder/<student>/<assignment>/``; return ``folder``."""
+    for student in students:
+        for name in names:
+            shutil.copytree(SOURCE / name, folder / student / name, ignore=IGNORE)
+    return folder
+
+
+def kit(submitted: Path, out: Path, jobs: int, skip: str | None = None) -> tuple[float, list[dict]]:
+    """Whole-process seconds of ``python -m autograder grade``, and the results.json files it wrote."""
+    argv = [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "-j", str(jobs), "-q"]
+    seconds = timed(argv + (["--skip", skip] if skip else []), ROOT)
+    results = [json.loads(p.read_text()) for p in sorted(out.glob("*/*/results.json"))]
+    for r in results:
+        top = sum(t["max_score"] for t in r["tests"])
+        if r["extra_data"]["status"] != "graded" or r["score"] < top:
+            log(f"warning: the kit gave {r['extra_data']['student']}/{r['extra_data']['assignment']} "
+                f"{r['score']}/{top} ({r['extra_data']['status']}): the instructor notebook should get full marks")
+    return seconds, results
+
+
+def nbgrader_course(course: Path, names: list[str]) -> None:
+    """A course with the repository's nbgrader config, a gradebook that knows ``names``, and s1's submissions."""
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for name in names:
+        shutil.copytree(SOURCE / name, course / "source" / name, ignore=IGNORE)
+        timed(NBGRADER + ["generate_assignment", name, "--force"], course)
+    submit(course / "submitted", ["s1"], names)
+
+
+def autograde(course: Path, name: str) -> float:
+    """Whole-process seconds of ``nbgrader autograde`` on s1's submission of ``name``."""
+    seconds = timed(NBGRADER + ["autograde", name, "--student", "s1", "--force"], course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        graded = gradebook.find_submission(name, "s1")
+        if graded.code_score < graded.max_code_score:
+            log(f"warning: nbgrader gave s1/{name} {graded.code_score}/{graded.max_code_score} on its tests")
+    return seconds
+
+
+def sandbox_start(limits: Limits) -> float:
+    """Seconds from ``Worker(limits)`` to the reply to a first empty cell."""
+    started = time.perf_counter()
+    worker = Worker(limits)
+    try:
+        reply = worker.request({"op": "exec", "index": 0, "source": "pass"}, 120)
+        seconds = time.perf_counter() - started
+    finally:
+        worker.kill()
+    if "ok" not in reply:
+        sys.exit(f"the sandbox's first cell failed: {reply}")
+    return seconds
+
+
+def machine(load_start: tuple[float, ...], load_end: tuple[float, ...]) -> list[list[str]]:
+    """What the figures were taken on, and how busy it was."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+               platform.processor())
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    memory_kb = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
+    loads = f"start {' '.join(f'{x:.2f}' for x in load_start)}, end {' '.join(f'{x:.2f}' for x in load_end)}"
+    busy = " (**busy at the start: timings unreliable**)" if load_start[0] > 1.0 else ""
+    return [["CPU", f"{cpu}, {os.cpu_count()} logical, {len(os.sched_getaffinity(0))} usable"],
+            ["memory", f"{memory_kb / 2**20:.1f} GiB"], ["kernel", platform.release()],
+            ["Python", platform.python_version()], ["torch", torch.__version__],
+            ["sandbox", describe_mode().removeprefix("sandbox: ")], ["load average (1, 5, 15 min)", loads + busy]]
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table."""
+    return "\n".join("| " + " | ".join(row) + " |" for row in [header, ["---"] * len(header), *rows])
+
+
+def verdict(ok: bool) -> str:
+    """The cell saying whether a target is met."""
+    return "met" if ok else "**not met**"
+
+
+def versus(kit_seconds: float, nbgrader_seconds: float | None) -> list[str]:
+    """The nbgrader cell and the kit / nbgrader cell of a row."""
+    return [f"{nbgrader_seconds:.1f}", f"{kit_seconds / nbgrader_seconds:.2f}"] if nbgrader_seconds else ["-", "-"]
+
+
+def per_assignment(inside: dict[str, list[float]], nbgrader: dict[str, list[float]], kit_total: float,
+                   nbgrader_total: float | None) -> list[list[str]]:
+    """Rows of the kit's seconds inside its run and nbgrader's per assignment; the rest of the kit's run; totals."""
+    kit = {name: median(seconds) for name, seconds in inside.items()}
+    rows = [[name, f"{s:.1f}", *versus(s, median(nbgrader[name]) if nbgrader else None)] for name, s in kit.items()]
+    return rows + [["rest of the kit's run (start-up, sandbox self-test, forks, grades.csv)",
+                    f"{kit_total - sum(kit.values()):.1f}", "", ""],
+                   ["total", f"{kit_total:.1f}", *versus(kit_total, nbgrader_total)]]
+
+
+def one_submission(scratch: Path, names: list[str],
+                   repeat: int) -> tuple[list[float], dict[str, list[float]], list[dict]]:
+    """The kit on s1's submission of ``names``: whole-run seconds, seconds per assignment inside the run, results."""
+    submitted = submit(scratch / "submitted", ["s1"], names)
+    totals, inside, results = [], defaultdict(list), []
+    for i in range(repeat):
+        log(f"kit: grading one submission of {len(names)} assignment(s), run {i + 1} of {repeat}")
+        seconds, found = kit(submitted, scratch / f"out{i}", 1)
+        totals.append(seconds)
+        for r in found:
+            inside[r["extra_data"]["assignment"]].append(r["execution_time"])
+        results += found
+        log(f"kit: {seconds:.1f} s")
+    return totals, inside, results
+
+
+def nbgrader_times(course: Path, names: list[str], repeat: int) -> dict[str, list[float]]:
+    """Seconds of ``nbgrader autograde`` per assignment, ``repeat`` times each, after an untimed setup."""
+    log("nbgrader: generate_assignment (not timed)")
+    course.mkdir()
+    nbgrader_course(course, names)
+    times: dict[str, list[float]] = defaultdict(list)
+    for _ in range(repeat):
+        for name in names:
+            times[name].append(autograde(course, name))
+            log(f"nbgrader: autograde {name}: {times[name][-1]:.1f} s")
+    return times
+
+
+def jobs(scratch: Path, name: str, copies: int, skip: str | None) -> tuple[float, float, list[dict]]:
+    """Seconds of the kit on ``copies`` submissions of ``name`` with -j 1 and with -j 2, and the results."""
+    many = submit(scratch / "many", [f"s{i:02d}" for i in range(1, copies + 1)], [name])
+    log(f"kit: {copies} x {name} with -j 1")
+    serial, found_serial = kit(many, scratch / "j1", 1, skip)
+    log(f"kit: {serial:.1f} s; now with -j 2")
+    parallel, found_parallel = kit(many, scratch / "j2", 2, skip)
+    log(f"kit: {parallel:.1f} s")
+    return serial, parallel, found_serial + found_parallel
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: one assignment, 3 sandbox starts, 4 submissions for -j")
+    parser.add_argument("--repeat", type=int, default=1, help="median of this many gradings of one submission")
+    parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--assignment", default="04_activations", help="the assignment graded 20 times with -j")
+    args = parser.parse_args()
+    every = assignment_names(SOURCE)
+    names = every[:1] if args.quick else every
+    starts, copies = (3, 4) if args.quick else (10, 20)
+    skip = "test_accuracy" if args.assignment == "05_mnist_classifier" else None  # not 2 x 20 trainings
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # nbgrader runs alembic
+    load_start = os.getloadavg()
+    if load_start[0] > 1.0:
+        log(f"warning: the 1-minute load is {load_start[0]:.2f} at the start: timings are unreliable")
+
+    with tempfile.TemporaryDirectory(prefix="grading-benchmark-") as tmp:
+        scratch = Path(tmp)
+        totals, inside, results = one_submission(scratch, names, args.repeat)
+        nbgrader = {} if args.skip_nbgrader else nbgrader_times(scratch / "course", names, args.repeat)
+        log(f"sandbox: one cold start, then {starts} timed")
+        cold = sandbox_start(Limits())
+        warm = median(sandbox_start(Limits()) for _ in range(starts))
+        serial, parallel, found = jobs(scratch, args.assignment, copies, skip)
+        results += found
+    load_end = os.getloadavg()
+
+    kit_total = median(totals)
+    nb_total = median(map(sum, zip(*nbgrader.values()))) if nbgrader else None
+    peaks = [r["extra_data"]["peak_memory_mb"] for r in results if "peak_memory_mb" in r["extra_data"]]
+    full = names == every  # the targets of one submission are for all five assignments
+    what = f"one submission ({len(names)} assignment{'s' * (len(names) > 1)}, median of {args.repeat})"
+    rows = [[f"{what}: kit, `grade -j 1`, whole process", f"{kit_total:.1f} s", "< 120 s",
+             verdict(kit_total < 120) if full else "(--quick)"]]
+    if nb_total is not None:
+        rows += [[f"{what}: `nbgrader autograde`, one run per assignment", f"{nb_total:.1f} s", "", ""],
+                 ["kit / nbgrader", f"{kit_total / nb_total:.2f}", "<= 0.5",
+                  verdict(kit_total <= nb_total / 2) if full else "(--quick)"]]
+    rows += [["sandbox start to first reply, cold (first in the process)", f"{cold:.3f} s", "", ""],
+             [f"sandbox start to first reply, median of the {starts} after it", f"{warm:.3f} s", "< 1 s",
+              verdict(warm < 1)],
+             [f"{copies} x {args.assignment}{f' (--skip {skip})' if skip else ''}: `-j 1`", f"{serial:.1f} s", "", ""],
+             [f"{copies} x {args.assignment}: `-j 2`", f"{parallel:.1f} s", "", ""],
+             ["speedup of `-j 2`", f"{serial / parallel:.2f}x", ">= 1.7x", verdict(serial / parallel >= 1.7)]]
+    if peaks:
+        rows += [[f"peak memory per worker, max of {len(peaks)} gradings", f"{max(peaks):.0f} MB", "< 2048 MB",
+                  verdict(max(peaks) < 2048)],
+                 ["peak memory per worker, median", f"{median(peaks):.0f} MB", "", ""]]
+    else:
+        rows.append(["peak memory per worker", "n/a (no `peak_memory_mb` in results.json)", "< 2048 MB", "n/a"])
+    print(markdown(["figure", "measured", "target", "met"], rows))
+
+    print()
+    print(markdown(["assignment", "kit: grading inside the run (s)", "nbgrader autograde, whole process (s)",
+                    "kit / nbgrader"], per_assignment(inside, nbgrader, kit_total, nb_total)))
+    print()
+    print(markdown(["machine", ""], machine(load_start, load_end)))
+
+
+if __name__ == "__main__":
+    main()
