@@ -22,6 +22,14 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                            metavar="N", help=f"default {f.default}")
 
 
+def _start_sandbox(args: argparse.Namespace) -> None:
+    """Print the sandbox mode and start its fork server, which imports torch while the grader does too."""
+    from .sandbox import describe_mode, start
+
+    print(describe_mode(), file=sys.stderr)
+    start(_limits(args))
+
+
 def _sandbox_works(args: argparse.Namespace) -> bool:
     """Refuse to grade with a sandbox that cannot start: every student would get 0 for it."""
     from .sandbox import selftest
@@ -33,13 +41,12 @@ def _sandbox_works(args: argparse.Namespace) -> bool:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    _start_sandbox(args)
     from . import report
     from .grade import find_jobs, grade_batch
     from .pages import write_pages
     from .plugin import Selection
-    from .sandbox import describe_mode
 
-    print(describe_mode(), file=sys.stderr)
     if not _sandbox_works(args):
         return 3
     if not args.submitted.is_dir():
@@ -71,20 +78,18 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    _start_sandbox(args)
     from .selfcheck import check_notebook
-    from .sandbox import describe_mode
 
-    print(describe_mode(), file=sys.stderr)
     if not _sandbox_works(args):
         return 3
     return check_notebook(args.notebook, _limits(args))
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    _start_sandbox(args)
     from .audit import audit, render
-    from .sandbox import describe_mode
 
-    print(describe_mode(), file=sys.stderr)
     if not _sandbox_works(args):
         return 3
     try:

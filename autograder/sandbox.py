@@ -226,6 +226,12 @@ class Server:
 _shared: Server | None = None
 
 
+def start(limits: Limits) -> None:
+    """Start the shared fork server now, so that it imports torch while the caller does other work."""
+    if nested():
+        _server(limits)
+
+
 def _server(limits: Limits, fresh: bool = False) -> Server:
     """The server a new worker forks from: one per grader where workers can be isolated from each other."""
     global _shared

@@ -89,3 +89,38 @@ def test_a_sandbox_that_cannot_start_is_caught_before_grading(monkeypatch):
     monkeypatch.setattr(sandbox, "_shared", None)  # start a fresh server with that command
     problem = sandbox.selftest(Limits())
     assert "exited with status 7" in problem and "no python here" in problem
+
+
+SNOOP = '''
+import os
+me, seen = os.readlink("/proc/self"), []
+for pid in [p for p in os.listdir("/proc") if p.isdigit() and p != me]:
+    for path in (f"/proc/{pid}/root/tmp/mine", f"/proc/{pid}/environ", f"/proc/{pid}/mem", f"/proc/{pid}/cwd"):
+        try:
+            os.listdir(path) if path.endswith("cwd") else open(path, "rb").read(1)
+            seen.append(path)
+        except OSError:
+            pass
+assert open(f"/proc/{me}/root/tmp/mine").read() == "{mine}", "cannot read its own files through /proc"
+assert not seen and os.listdir("/tmp") == ["mine"], (seen, os.listdir("/tmp"))
+'''
+
+
+def test_students_graded_at_once_cannot_see_each_other():
+    """Two workers of one fork server: neither sees the other's /tmp, memory or environment."""
+    from autograder.limits import Limits
+    from autograder.sandbox import Worker, nested
+
+    if not nested():
+        pytest.skip("workers share no server without nested namespaces")
+    workers = [Worker(Limits()), Worker(Limits())]
+    try:
+        for i, worker in enumerate(workers):
+            assert worker.request({"op": "exec", "index": 0, "source": f"open('/tmp/mine', 'w').write('{i}')"},
+                                  60) == {"ok": {}}
+        for i, worker in enumerate(workers):
+            reply = worker.request({"op": "exec", "index": 1, "source": SNOOP.replace("{mine}", str(i))}, 60)
+            assert reply == {"ok": {}}, reply
+    finally:
+        for worker in workers:
+            worker.kill()
