@@ -17,6 +17,7 @@ from .check import CheckFailed
 from .result import CheckResult
 
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--noconftest", "-p", "no:randomly",
+               "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging", "-p", "no:faulthandler",
                "-W", "ignore", "--import-mode=importlib"]
 
 
