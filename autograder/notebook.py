@@ -10,7 +10,6 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 
 MAX_BYTES = 50 * 2**20
 _MAGIC = re.compile(r"^(\s*)[%!]")
@@ -39,6 +38,16 @@ class Cell:
         return self.kind == "markdown" and self.grade and self.solution
 
 
+def _upgraded_cells(raw: object, name: str) -> list:
+    """The cells of an older notebook format, upgraded by nbformat (imported only here: it takes a second)."""
+    import nbformat
+
+    try:
+        return list(nbformat.reads(json.dumps(raw), as_version=4).get("cells", []))
+    except Exception as exc:  # nbformat raises many kinds on broken input
+        raise NotebookError(f"{name} is not a valid notebook: {str(exc)[:300]}") from None
+
+
 def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
     """The notebook's cells, upgraded to nbformat 4; raise ``NotebookError`` if unreadable."""
     if os.path.realpath(path) != os.path.abspath(path):
@@ -61,11 +70,10 @@ def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise NotebookError(f"{path.name} is not a notebook file (not valid JSON: {str(exc)[:200]}); "
                             "submit the .ipynb file saved by Jupyter") from None
-    try:
-        nb = nbformat.reads(json.dumps(raw), as_version=4)
-        raw_cells = list(nb.get("cells", []))
-    except Exception as exc:  # nbformat raises many kinds on broken input
-        raise NotebookError(f"{path.name} is not a valid notebook: {str(exc)[:300]}") from None
+    if isinstance(raw, dict) and raw.get("nbformat") == 4 and isinstance(raw.get("cells"), list):
+        raw_cells = raw["cells"]  # checked cell by cell below
+    else:
+        raw_cells = _upgraded_cells(raw, path.name)
     cells = []
     for index, cell in enumerate(raw_cells):
         if not isinstance(cell, dict):

@@ -2,9 +2,11 @@
 
 nbgrader runs in a child process, once for all assignments, on a scratch copy
 of the course folder, so it neither writes a gradebook nor touches source/.
+``nbgrader_course`` makes a course folder for nbgrader's own commands instead.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -32,6 +34,9 @@ for name in names:
 """
 
 
+_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+
+
 def assignment_names(source: Path) -> list[str]:
     return sorted(p.name for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
 
@@ -42,8 +47,7 @@ def generate(source: Path, release_dir: Path, names: list[str] | None = None) ->
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp)
         for name in names:
-            shutil.copytree(source / name, course / "source" / name,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+            shutil.copytree(source / name, course / "source" / name, ignore=_IGNORE)
         done = subprocess.run([sys.executable, "-c", _GENERATE, str(course), *names], capture_output=True,
                               text=True, cwd=course)
         if done.returncode != 0:
@@ -56,3 +60,22 @@ def generate(source: Path, release_dir: Path, names: list[str] | None = None) ->
 
 def release(names: list[str], root: Path) -> list[Path]:
     return generate(root / "source", root / "release", names or None)
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in ``course`` with this Python (and its alembic, which nbgrader runs)."""
+    bin_dir = str(Path(sys.executable).parent)
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
+                          env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"})
+
+
+def nbgrader_course(course: Path, names: list[str], root: Path) -> None:
+    """Make ``course`` a course folder for nbgrader's own commands: the kit's config, ``source/``,
+    and a gradebook that knows ``names`` (``nbgrader generate_assignment``)."""
+    course.mkdir(parents=True, exist_ok=True)
+    shutil.copy(root / "nbgrader_config.py", course)
+    for name in names:
+        shutil.copytree(root / "source" / name, course / "source" / name, ignore=_IGNORE, dirs_exist_ok=True)
+        done = nbgrader(course, "generate_assignment", name, "--force")
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{done.stderr[-3000:]}")

@@ -1,11 +1,13 @@
-"""release/ is what nbgrader makes of source/ today, and no solution text reaches it."""
+"""release/ is what nbgrader makes of source/ today, no solution text reaches it, and nbgrader's own
+autograde still works on the notebooks."""
 import json
 import re
+import shutil
 
 import nbformat
 import pytest
 
-from autograder.release import assignment_names, generate
+from autograder.release import assignment_names, generate, nbgrader, nbgrader_course
 from conftest import ROOT
 
 NAMES = assignment_names(ROOT / "source")
@@ -54,3 +56,21 @@ def test_the_leak_check_bites():
     source_nb = ROOT / "source" / "01_loss_functions" / "loss_functions.ipynb"
     text = "\n".join(c.source for c in nbformat.read(source_nb, as_version=4).cells)
     assert secret_lines(source_nb) & {line.strip() for line in text.splitlines()}
+
+
+def test_nbgrader_autograde_still_runs_the_visible_tests(tmp_path):
+    """The instructor's notebook passes its visible tests under nbgrader autograde; the release scores 0."""
+    from nbgrader.api import Gradebook
+
+    name = "01_loss_functions"
+    nbgrader_course(tmp_path, [name], ROOT)
+    notebook = next((ROOT / "source" / name).glob("*.ipynb"))
+    for student, source in (("alice", notebook), ("bob", ROOT / "release" / name / notebook.name)):
+        (tmp_path / "submitted" / student / name).mkdir(parents=True)
+        shutil.copy(source, tmp_path / "submitted" / student / name)
+    done = nbgrader(tmp_path, "autograde", name)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        alice, bob = (gradebook.find_submission(name, s) for s in ("alice", "bob"))
+        assert alice.max_code_score > 0 and alice.code_score == alice.max_code_score
+        assert bob.code_score == 0
