@@ -226,16 +226,22 @@ class Server:
 _shared: Server | None = None
 
 
+def _shared_server() -> bool:
+    """Whether workers fork from one server: not in bubblewrap without nested namespaces, where a shared
+    server would give all workers one /tmp and one process table."""
+    return mode()[0] != "bubblewrap" or nested()
+
+
 def start(limits: Limits) -> None:
     """Start the shared fork server now, so that it imports torch while the caller does other work."""
-    if nested():
+    if _shared_server():
         _server(limits)
 
 
 def _server(limits: Limits, fresh: bool = False) -> Server:
-    """The server a new worker forks from: one per grader where workers can be isolated from each other."""
+    """The server a new worker forks from."""
     global _shared
-    if not nested():
+    if not _shared_server():
         return Server(limits)
     if fresh or _shared is None or _shared.exit_code() is not None:
         _shared = Server(limits)
