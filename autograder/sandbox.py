@@ -71,7 +71,7 @@ def nested() -> bool:
     try:
         return subprocess.run([mode()[1], "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
                                "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
-                               "--tmpfs", "/tmp", "--", sys.executable, "-I", "-c", boot],
+                               "--", sys.executable, "-I", "-c", boot],
                               capture_output=True, timeout=20).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
