@@ -9,12 +9,12 @@ files.
 """
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 import zipfile
 from pathlib import Path
 
 from .assignment import all_assignments
+from .result import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
@@ -38,22 +38,17 @@ def build(assignment_id: str, dest: Path) -> Path:
     for path in _package_files(assignment.checks):
         entries[path.relative_to(ROOT).as_posix()] = (path.read_bytes(), 0o644)
 
-    dest.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(entries):
+            content, mode = entries[name]
+            info = zipfile.ZipInfo(name, _DATE)
+            info.create_system = 3  # Unix, so that unzip keeps the mode
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, content)
     target = dest / f"{assignment.id}-gradescope.zip"
-    fd, tmp = tempfile.mkstemp(dir=dest, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name in sorted(entries):
-                content, mode = entries[name]
-                info = zipfile.ZipInfo(name, _DATE)
-                info.create_system = 3  # Unix, so that unzip keeps the mode
-                info.external_attr = (0o100000 | mode) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, content)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(target, buf.getvalue())
     return target
 
 

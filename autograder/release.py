@@ -34,7 +34,7 @@ for name in names:
 """
 
 
-_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
 
 
 def assignment_names(source: Path) -> list[str]:
@@ -47,7 +47,7 @@ def generate(source: Path, release_dir: Path, names: list[str] | None = None) ->
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp)
         for name in names:
-            shutil.copytree(source / name, course / "source" / name, ignore=_IGNORE)
+            shutil.copytree(source / name, course / "source" / name, ignore=IGNORE)
         done = subprocess.run([sys.executable, "-c", _GENERATE, str(course), *names], capture_output=True,
                               text=True, cwd=course)
         if done.returncode != 0:
@@ -75,7 +75,7 @@ def nbgrader_course(course: Path, names: list[str], root: Path) -> None:
     course.mkdir(parents=True, exist_ok=True)
     shutil.copy(root / "nbgrader_config.py", course)
     for name in names:
-        shutil.copytree(root / "source" / name, course / "source" / name, ignore=_IGNORE, dirs_exist_ok=True)
+        shutil.copytree(root / "source" / name, course / "source" / name, ignore=IGNORE, dirs_exist_ok=True)
         done = nbgrader(course, "generate_assignment", name, "--force")
         if done.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {name} failed:\n{done.stderr[-3000:]}")

@@ -323,8 +323,7 @@ class Worker:
         try:
             wire.send(self._requests, msg)
             reply = wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds)
-            if isinstance(reply, dict) and set(reply) == {"exited"}:  # the keeper's last word: the worker ended
-                self.exit_code = reply["exited"] if isinstance(reply["exited"], int) else None
+            if self._note_exit(reply):
                 self.kill()
                 raise WorkerDied(_exit_reason(self.exit_code))
             return _envelope(reply)
@@ -338,12 +337,17 @@ class Worker:
             self.kill()
             raise WorkerDied(f"sent an unreadable reply ({exc})") from None
 
+    def _note_exit(self, frame: Any) -> bool:
+        """Whether ``frame`` is the keeper's last word, ``{"exited": code}``; if so, keep the code."""
+        if not (isinstance(frame, dict) and set(frame) == {"exited"}):
+            return False
+        self.exit_code = frame["exited"] if isinstance(frame["exited"], int) else None
+        return True
+
     def _await_exit(self, seconds: float) -> None:
         """After the worker stopped reading: take the exit status its keeper sends, then clean up."""
         try:
-            last = wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds)
-            if isinstance(last, dict) and isinstance(last.get("exited"), int):
-                self.exit_code = last["exited"]
+            self._note_exit(wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds))
         except wire.WireError:
             pass
         self.kill()

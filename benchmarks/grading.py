@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from statistics import median
 
@@ -24,13 +25,11 @@ import torch
 from nbgrader.api import Gradebook
 
 from autograder.limits import Limits
-from autograder.release import assignment_names, nbgrader_course
+from autograder.release import IGNORE, assignment_names, nbgrader, nbgrader_course
 from autograder.sandbox import Worker, describe_mode
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source"
-NBGRADER = [sys.executable, "-m", "nbgrader"]
-IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
 
 
 def log(message: str) -> None:
@@ -38,13 +37,13 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def timed(argv: list[str], cwd: Path) -> float:
+def timed(command: Callable[[], subprocess.CompletedProcess], what: str) -> float:
     """Wall seconds of a command, which must succeed."""
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    done = command()
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"{' '.join(argv[1:])} failed with status {done.returncode}:\n{done.stderr[-3000:]}")
+        sys.exit(f"{what} failed with status {done.returncode}:\n{done.stderr[-3000:]}")
     return seconds
 
 
@@ -59,7 +58,8 @@ def submit(folder: Path, students: list[str], names: list[str]) -> Path:
 def kit(submitted: Path, out: Path, jobs: int, skip: str | None = None) -> tuple[float, list[dict]]:
     """Whole-process seconds of ``python -m autograder grade``, and the results.json files it wrote."""
     argv = [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "-j", str(jobs), "-q"]
-    seconds = timed(argv + (["--skip", skip] if skip else []), ROOT)
+    argv += ["--skip", skip] if skip else []
+    seconds = timed(lambda: subprocess.run(argv, cwd=ROOT, capture_output=True, text=True), "autograder grade")
     results = [json.loads(p.read_text()) for p in sorted(out.glob("*/*/results.json"))]
     for r in results:
         top = sum(t["max_score"] for t in r["tests"])
@@ -71,7 +71,7 @@ def kit(submitted: Path, out: Path, jobs: int, skip: str | None = None) -> tuple
 
 def autograde(course: Path, name: str) -> float:
     """Whole-process seconds of ``nbgrader autograde`` on s1's submission of ``name``."""
-    seconds = timed(NBGRADER + ["autograde", name, "--student", "s1", "--force"], course)
+    seconds = timed(lambda: nbgrader(course, "autograde", name, "--student", "s1", "--force"), "nbgrader autograde")
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         graded = gradebook.find_submission(name, "s1")
         if graded.code_score < graded.max_code_score:
@@ -188,7 +188,6 @@ def main() -> None:
     names = every[:1] if args.quick else every
     starts, copies = (3, 4) if args.quick else (10, 20)
     skip = "test_accuracy" if args.assignment == "05_mnist_classifier" else None  # not 2 x 20 trainings
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # nbgrader runs alembic
     load_start = os.getloadavg()
     if load_start[0] > 1.0:
         log(f"warning: the 1-minute load is {load_start[0]:.2f} at the start: timings are unreliable")

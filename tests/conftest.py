@@ -11,6 +11,7 @@ import pytest
 
 from autograder import audit
 from autograder.limits import Limits
+from autograder.result import SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent
 # short limits keep the hostile submissions quick; real grading uses the defaults
@@ -30,12 +31,7 @@ def read_results(out: Path) -> dict[tuple[str, str], dict]:
 
 def scores(results: dict) -> dict[str, tuple[float, float]]:
     """Per graded name: (score, max score), from a results.json."""
-    out: dict[str, tuple[float, float]] = {}
-    for test in results["tests"]:
-        name = test["name"].split(":", 1)[0]
-        got, top = out.get(name, (0.0, 0.0))
-        out[name] = (got + test["score"], top + test["max_score"])
-    return out
+    return SubmissionResult.from_gradescope(results).scores()
 
 
 # KIT_ANSWERS=02_autograd,04_activations narrows the batch while working on those checks
