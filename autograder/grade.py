@@ -16,6 +16,7 @@ from multiprocessing import get_context
 from multiprocessing.connection import wait
 from pathlib import Path
 
+import torch._dynamo  # noqa: F401  (the first optimizer a check builds imports it: 1.4 s, once here, not per child)
 from tqdm import tqdm
 
 from . import notebook, result

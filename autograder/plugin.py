@@ -16,7 +16,7 @@ import pytest
 from .check import CheckFailed
 from .result import CheckResult
 
-PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--noconftest", "-p", "no:randomly",
+PYTEST_ARGS = ["--disable-plugin-autoload", "-p", "no:cacheprovider", "-p", "no:terminal", "--noconftest",
                "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging", "-p", "no:faulthandler",
                "-W", "ignore", "--import-mode=importlib"]
 

@@ -33,7 +33,7 @@ HARNESS = Path(__file__).resolve().parent / "harness"
 SANDBOX = "/run/grader"   # where the harness (and a virtual environment) appear inside bubblewrap
 SANDBOX_UID = 1000        # the sandbox's user id (mapped to the grader's own)
 START_SECONDS = 120       # a worker's first sign of life; the first one waits for the server to import torch
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from harness.zygote import main; main({fd})"
+_BOOT = "import sys; sys.path.insert(0, {root!r}); from harness.zygote import main; main({fd}, {shared})"
 
 
 class WorkerDied(Exception):
@@ -121,10 +121,13 @@ def _python_in_sandbox() -> tuple[list[str], str]:
     return ["--ro-bind", sys.prefix, f"{SANDBOX}/venv"], f"{SANDBOX}/venv/bin/python"
 
 
-def command(fd: int, limits: Limits) -> list[str]:
-    """The argv of a fork server reading spawn requests on socket ``fd``, inside bubblewrap when available."""
+def command(fd: int, limits: Limits, shared: bool = True) -> list[str]:
+    """The argv of a fork server reading spawn requests on socket ``fd``, inside bubblewrap when available.
+
+    A ``shared`` server forks many workers, so it imports what most of them need; one that forks a
+    single worker imports only torch and leaves the rest to the notebook."""
     if mode()[0] != "bubblewrap":
-        return [sys.executable, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd=fd)]
+        return [sys.executable, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd=fd, shared=shared)]
     binds, python = _python_in_sandbox()
     # /tmp first: binds that lie under it (a project in /tmp) must land on top of the empty tmpfs
     return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
@@ -133,7 +136,7 @@ def command(fd: int, limits: Limits) -> list[str]:
             *_system_binds(), *binds,
             "--ro-bind", str(HARNESS), f"{SANDBOX}/harness",
             "--remount-ro", "/", "--chdir", "/tmp",
-            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX, fd=fd)]
+            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX, fd=fd, shared=shared)]
 
 
 def selftest(limits: Limits) -> str | None:
@@ -187,11 +190,11 @@ class _Output:
 class Server:
     """The fork server (harness/zygote.py): torch imported once, one forked worker per spawn."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, shared: bool = True):
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         self.owner = os.getpid()
-        self.proc = subprocess.Popen(command(theirs.fileno(), limits), stdin=subprocess.DEVNULL, stdout=out_w,
+        self.proc = subprocess.Popen(command(theirs.fileno(), limits, shared), stdin=subprocess.DEVNULL, stdout=out_w,
                                      stderr=out_w, pass_fds=(theirs.fileno(),), env=_environment(limits),
                                      start_new_session=True)
         theirs.close()
@@ -242,7 +245,7 @@ def _server(limits: Limits, fresh: bool = False) -> Server:
     """The server a new worker forks from."""
     global _shared
     if not _shared_server():
-        return Server(limits)
+        return Server(limits, shared=False)
     if fresh or _shared is None or _shared.exit_code() is not None:
         _shared = Server(limits)
     return _shared

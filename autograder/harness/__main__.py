@@ -34,14 +34,24 @@ def handle(ns: dict, msg: dict) -> dict:
         return {"error": describe(exc)}
 
 
-def warm_up() -> None:
-    """Import what every worker needs, so that a forked worker starts at once."""
+def warm_up(everything: bool = True) -> None:
+    """Import what every worker needs, so that a forked worker starts at once.
+
+    With ``everything``, also what most notebooks import in their first cell (pyplot, torchvision: about
+    2 s a worker otherwise) and torch._dynamo, which the first optimizer a worker builds imports (1.3 s).
+    """
     import matplotlib
     import torch
 
     from .forbid import forbidding
 
     matplotlib.use("Agg")
+    if everything:
+        import matplotlib.pyplot  # noqa: F401  (builds matplotlib's font list once)
+        import torch._dynamo  # noqa: F401
+        import torchvision.datasets  # noqa: F401
+        import torchvision.transforms  # noqa: F401
+
     with forbidding({"warm-up"}):  # the kernel-level watch imports much of torch on first use: do it now
         torch.zeros(1) + 1
 
