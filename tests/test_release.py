@@ -29,6 +29,16 @@ def test_release_is_up_to_date(fresh, name):
             f"{committed} is out of date: run python -m autograder release"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_demo_samples_are_the_source_and_the_release(name):
+    """The demo's ada hands in the instructor's notebook (full marks) and ben the untouched release (zeros)."""
+    for student, folder in (("ada", "source"), ("ben", "release")):
+        for made in (ROOT / folder / name).glob("*.ipynb"):
+            sample = ROOT / "samples" / "submitted" / student / name / made.name
+            assert sample.exists() and sample.read_bytes() == made.read_bytes(), \
+                f"{sample} is not {made}: copy it over"
+
+
 REGION = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 
 
