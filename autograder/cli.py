@@ -18,9 +18,8 @@ def _limits(args: argparse.Namespace) -> Limits:
 def _add_limits(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("limits on student code")
     for f in fields(Limits):
-        note = f" ({f.metadata['help']})" if f.metadata else ""
         group.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default,
-                           metavar="N", help=f"default {f.default}{note}")
+                           metavar="N", help=f"default {f.default}")
 
 
 def _start_sandbox(args: argparse.Namespace) -> None:

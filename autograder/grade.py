@@ -108,11 +108,11 @@ def finished(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> b
     return extra.get("status") != ERROR and extra.get("fingerprint") == fingerprint(job, limits, selection)
 
 
-def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection, jobs: int = 1) -> SubmissionResult:
-    """Grade and save one of ``jobs`` jobs run at once; never raises."""
+def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> SubmissionResult:
+    """Grade and save one job; never raises."""
     output = ""
     try:
-        graded = grade_notebook(job.path, job.assignment, job.student, limits.for_jobs(jobs), selection)
+        graded = grade_notebook(job.path, job.assignment, job.student, limits, selection)
         res, log, output = graded.result, graded.log, graded.output
     except Exception:
         log = [traceback.format_exc()]
@@ -160,7 +160,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selec
         while pending or running:
             while pending and len(running) < workers:
                 job = pending.pop(0)
-                proc = ctx.Process(target=grade_job, args=(job, out_dir, limits, selection, workers), daemon=True)
+                proc = ctx.Process(target=grade_job, args=(job, out_dir, limits, selection), daemon=True)
                 proc.start()
                 running[proc.sentinel] = (proc, job, time.monotonic())
             for sentinel in wait(list(running), timeout=1.0):

@@ -1,8 +1,7 @@
 """Resource limits for student code, with the defaults documented in the README."""
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -17,12 +16,4 @@ class Limits:
     file_mb: int = 64                # largest file the student's process may write
     threads: int = 1                 # torch/OpenMP threads in the student's process
     train_seconds: float = 300.0     # training the student's MNIST model (05_mnist_classifier)
-    train_threads: int = field(default=0, metadata={"help": "0: this machine's CPUs, shared among the -j jobs"})
-    # torch threads while training it; more threads than CPUs makes OpenMP spin: two 2-thread trainings on
-    # 2 CPUs ran 12x slower than two 1-thread ones
-
-    def for_jobs(self, jobs: int) -> Limits:
-        """These limits for one of ``jobs`` submissions graded at once: train_threads 0 becomes its CPU share."""
-        if self.train_threads:
-            return self
-        return replace(self, train_threads=max(1, len(os.sched_getaffinity(0)) // jobs))
+    train_threads: int = 2           # torch threads while training it: fixed, as the trained weights depend on it

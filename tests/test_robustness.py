@@ -124,27 +124,3 @@ def test_students_graded_at_once_cannot_see_each_other():
     finally:
         for worker in workers:
             worker.kill()
-
-
-def test_trainings_graded_at_once_share_the_cpus(monkeypatch, tmp_path):
-    """-j 2 on 2 CPUs trains each model with 1 thread: 2 threads each made OpenMP spin, 12x slower."""
-    import os
-
-    from autograder import grade as batch
-    from autograder.assignment import Assignment
-    from autograder.limits import Limits
-    from autograder.plugin import Selection
-
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    assert [Limits().for_jobs(jobs).train_threads for jobs in (1, 2, 4)] == [2, 1, 1]
-    assert Limits(train_threads=3).for_jobs(2).train_threads == 3  # an explicit --train-threads stands
-    seen = []
-
-    def grade_notebook(path, assignment, student, limits, selection):
-        seen.append(limits.train_threads)
-        raise RuntimeError("not grading in this test")
-
-    monkeypatch.setattr(batch, "grade_notebook", grade_notebook)
-    job = batch.Job("ada", Assignment("05_mnist_classifier"), tmp_path / "mnist_classifier.ipynb")
-    batch.grade_job(job, tmp_path / "out", Limits(), Selection(), jobs=2)
-    assert seen == [1]
