@@ -405,10 +405,17 @@ _ERROR_FIELDS = {"type": 100, "message": 1000, "where": 300, "function": 100}
 
 
 def _envelope(reply: Any) -> dict[str, Any]:
-    """A reply is ``{"ok": data}``, ``{"missing": name}`` or ``{"error": {...}}`` with short strings."""
-    if not isinstance(reply, dict) or len(reply) != 1 or not set(reply) <= {"ok", "missing", "error"}:
+    """A reply is ``{"ok": data}``, ``{"missing": name}`` or ``{"error": {...}}`` with short strings.
+
+    It also says how many ``threads`` the request left running (0 when absent).
+    """
+    if not isinstance(reply, dict):
         raise wire.WireError("a malformed reply")
-    if "missing" in reply and not isinstance(reply["missing"], str) or "ok" in reply and not isinstance(reply["ok"], dict):
+    threads = reply.pop("threads", 0)
+    if type(threads) is not int or len(reply) != 1 or not set(reply) <= {"ok", "missing", "error"}:
+        raise wire.WireError("a malformed reply")
+    if "missing" in reply and not isinstance(reply["missing"], str) or \
+            "ok" in reply and not isinstance(reply["ok"], dict):
         raise wire.WireError("a malformed reply")
     if "error" in reply:
         error = reply["error"]
@@ -416,8 +423,8 @@ def _envelope(reply: Any) -> dict[str, Any]:
             raise wire.WireError("a malformed reply")
         clean = {k: str(error.get(k, ""))[:cap] if isinstance(error.get(k, ""), str) else "?"
                  for k, cap in _ERROR_FIELDS.items()}
-        return {"error": {**clean, "forbidden": error.get("forbidden") is True}}
-    return reply
+        return {"error": {**clean, "forbidden": error.get("forbidden") is True}, "threads": threads}
+    return {**reply, "threads": threads}
 
 
 def _exit_reason(code: int | None) -> str:

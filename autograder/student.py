@@ -72,6 +72,7 @@ class Student:
         self._spent = 0.0
         self._broken: dict[str, str] = {}  # names that hung or crashed: not called again
         self._last: str | None = None  # the name of the last call that returned
+        self._left_running: str | None = None  # the last name whose call left a thread running in this worker
         self.output = ""
         self.peak_mb = 0.0
 
@@ -83,6 +84,7 @@ class Student:
             raise CheckFailed("your notebook's Python process crashed or hung too often to go on grading")
         self._restarts += 1
         worker = self._worker = Worker(self.limits)
+        self._left_running = None
         for cell in self.cells:
             if self.runs.get(cell.index, CellRun(0, "ok")).status in ("timeout", "crashed", "skipped"):
                 continue
@@ -137,12 +139,14 @@ class Student:
             try:
                 reply = worker.request(request, seconds)
             except WorkerDied:  # blame the name only if it dies again on a fresh process
+                # else something an earlier call left behind ended the process: a thread it left, or the last call
+                culprit = self._left_running or (self._last if self._last != name else None)
                 self._retire(worker)
                 worker = self._start()
                 reply = worker.request(request, seconds)
-                if self._last not in (None, name):  # something the last call left behind ended the process
-                    self._broken[self._last] = (f"after {self._last} returned, your notebook's Python process "
-                                                f"ended by itself: does {self._last} leave a thread or process running?")
+                if culprit is not None:
+                    self._broken[culprit] = (f"after {culprit} returned, your notebook's Python process "
+                                             f"ended by itself: does {culprit} leave a thread or process running?")
         except (WorkerTimeout, WorkerDied) as exc:
             self._retire(worker)
             self._broken[name] = (
@@ -151,6 +155,8 @@ class Student:
                 f"calling {name} ended your notebook's Python process: it {exc}")
             raise (TimedOut if isinstance(exc, WorkerTimeout) else CheckFailed)(self._broken[name]) from None
         self._last = name
+        if reply.get("threads"):
+            self._left_running = name
         if "missing" in reply:
             raise CheckFailed(self._missing_message(name))
         if "error" in reply:

@@ -499,6 +499,10 @@ def mse_loss(pred, target, reduction="mean"):
     return {"mean": err.mean, "sum": err.sum, "none": lambda: err}[reduction]()
 '''
 
+EXIT_AFTER_NEXT_REPLY = EXIT_AT_NEXT_REQUEST.replace(
+    "    os._exit(0)", "    time.sleep(0.05)  # the grader's next call returns first: the last name called is innocent\n"
+    "    os._exit(0)").replace("import os,", "import os, time,", 1)
+
 LOOP_MAE = '''
 def mae_loss(pred, target, reduction="mean"):
     while True:
@@ -660,7 +664,9 @@ CASES: list[dict] = [
     dict(name="h-forged-frame-bomb", threat="forging", answers={"mse_loss": FORGED_BOMB}, lose={"mse_loss"},
          baseline="h-baseline-zeros", checks=["small_results"]),
     dict(name="h-exit-at-next-request", threat="forging", answers={"mse_loss": EXIT_AT_NEXT_REQUEST},
-         may_lose={"mse_loss"}),
+         lose={"mse_loss"}, message="does mse_loss leave a thread"),
+    dict(name="h-exit-after-next-reply", threat="forging", answers={"mse_loss": EXIT_AFTER_NEXT_REPLY},
+         lose={"mse_loss"}, message="does mse_loss leave a thread"),
 
     # -- escaping limits --
     dict(name="h-loop-in-function", threat="limits", answers={"mae_loss": LOOP_MAE}, lose={"mae_loss"},
