@@ -500,7 +500,7 @@ def mse_loss(pred, target, reduction="mean"):
 '''
 
 EXIT_AFTER_NEXT_REPLY = EXIT_AT_NEXT_REQUEST.replace(
-    "    os._exit(0)", "    time.sleep(0.05)  # the grader's next call returns first: the last name called is innocent\n"
+    "    os._exit(0)", "    time.sleep(0.05)  # the next call returns first: the last name called is innocent\n"
     "    os._exit(0)").replace("import os,", "import os, time,", 1)
 
 LOOP_MAE = '''
