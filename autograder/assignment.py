@@ -1,11 +1,16 @@
-"""The assignments the kit can grade: one hidden-check module each, in ``checks/``."""
+"""The assignments the kit can grade (one hidden-check module each, in ``checks/``), and the submissions of them."""
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 CHECKS = Path(__file__).resolve().parent / "checks"
+# Slow imports, made once before forking: torch._dynamo (1.3 s) comes with the first optimizer and with torchvision
+ALL_WARM_UP = ("torch._dynamo", "torchvision.datasets", "torchvision.transforms")
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,42 @@ class Assignment:
     def checks(self) -> Path:
         return CHECKS / f"{self.id}.py"
 
+    @cached_property
+    def warm_up(self) -> tuple[str, ...]:
+        """The slow imports its notebooks and checks need: ``WARM_UP`` in its checks module (read, not
+        imported), all of ``ALL_WARM_UP`` where that is missing."""
+        for node in ast.parse(self.checks.read_text()).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "WARM_UP" for t in node.targets):
+                return tuple(ast.literal_eval(node.value))
+        return ALL_WARM_UP
+
 
 def all_assignments() -> dict[str, Assignment]:
     return {p.stem: Assignment(p.stem) for p in sorted(CHECKS.glob("*.py")) if re.fullmatch(r"\d\d_\w+", p.stem)}
+
+
+def warm_up(assignments: Iterable[Assignment]) -> tuple[str, ...]:
+    """The slow imports that grading ``assignments`` needs, each once."""
+    return tuple(dict.fromkeys(module for a in assignments for module in a.warm_up))
+
+
+@dataclass(frozen=True)
+class Job:
+    student: str
+    assignment: Assignment
+    path: Path  # the notebook, which may be missing
+
+
+def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None) -> tuple[list[Job], list[str]]:
+    """Jobs for ``submitted/<student>/<assignment>/``; also warnings for what was skipped."""
+    assignments = assignments if assignments is not None else all_assignments()
+    submitted = submitted.resolve()  # links below it are then refused by notebook.read
+    jobs, warnings = [], []
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        for adir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
+            if adir.name not in assignments:
+                warnings.append(f"skipped {adir}: no checks for an assignment named {adir.name!r}")
+                continue
+            a = assignments[adir.name]
+            jobs.append(Job(student_dir.name, a, adir / a.notebook))
+    return jobs, warnings

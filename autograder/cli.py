@@ -6,6 +6,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from .assignment import ALL_WARM_UP, find_jobs, warm_up
 from .limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,12 +23,13 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                            metavar="N", help=f"default {f.default}")
 
 
-def _start_sandbox(args: argparse.Namespace) -> None:
-    """Print the sandbox mode and start its fork server, which imports torch while the grader does too."""
+def _start_sandbox(args: argparse.Namespace, imports: tuple[str, ...] = ALL_WARM_UP) -> None:
+    """Print the sandbox mode and start its fork server, which imports torch (and ``imports``) while the
+    grader does too."""
     from .sandbox import describe_mode, start
 
     print(describe_mode(), file=sys.stderr)
-    start(_limits(args))
+    start(_limits(args), imports)
 
 
 def _sandbox_works(args: argparse.Namespace) -> bool:
@@ -41,14 +43,6 @@ def _sandbox_works(args: argparse.Namespace) -> bool:
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    _start_sandbox(args)
-    from . import report
-    from .grade import find_jobs, grade_batch
-    from .pages import write_pages
-    from .plugin import Selection
-
-    if not _sandbox_works(args):
-        return 3
     if not args.submitted.is_dir():
         print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
         return 2
@@ -59,6 +53,15 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"error: no submissions found under {args.submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
               file=sys.stderr)
         return 2
+    _start_sandbox(args, warm_up(j.assignment for j in jobs))
+    from . import report
+    from .grade import grade_batch, warm
+    from .pages import write_pages
+    from .plugin import Selection
+
+    warm(jobs)  # while the sandbox starts
+    if not _sandbox_works(args):
+        return 3
     selection = Selection(frozenset(args.only.split(",")) if args.only else None,
                           frozenset(args.skip.split(",")) if args.skip else frozenset())
     results = grade_batch(jobs, args.out, _limits(args), selection, args.jobs, progress=not args.quiet,

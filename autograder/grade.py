@@ -8,30 +8,24 @@ limits and selection is not graded again.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import time
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import wait
 from pathlib import Path
 
-import torch._dynamo  # noqa: F401  (the first optimizer a check builds imports it: 1.4 s, once here, not per child)
 from tqdm import tqdm
 
 from . import notebook, result
-from .assignment import Assignment, all_assignments
+from .assignment import Assignment, Job, warm_up
 from .limits import Limits
 from .plugin import Selection, run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
 from .student import Student, Unreadable
-
-
-@dataclass(frozen=True)
-class Job:
-    student: str
-    assignment: Assignment
-    path: Path  # the notebook, which may be missing
 
 
 @dataclass
@@ -127,19 +121,10 @@ def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> 
     return res
 
 
-def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None) -> tuple[list[Job], list[str]]:
-    """Jobs for ``submitted/<student>/<assignment>/``; also warnings for what was skipped."""
-    assignments = assignments if assignments is not None else all_assignments()
-    submitted = submitted.resolve()  # links below it are then refused by notebook.read
-    jobs, warnings = [], []
-    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        for adir in sorted(p for p in student_dir.iterdir() if p.is_dir()):
-            if adir.name not in assignments:
-                warnings.append(f"skipped {adir}: no checks for an assignment named {adir.name!r}")
-                continue
-            a = assignments[adir.name]
-            jobs.append(Job(student_dir.name, a, adir / a.notebook))
-    return jobs, warnings
+def warm(jobs: Iterable[Job]) -> None:
+    """Import the slow modules that the jobs' checks need once, here, rather than in every forked child."""
+    for module in warm_up(j.assignment for j in jobs):
+        importlib.import_module(module)
 
 
 def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selection: Selection = Selection(),
@@ -151,6 +136,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selec
     ctx = get_context("fork")
     budget = limits.notebook_seconds + 600  # a grader child that outlives this is killed
     pending = [j for j in jobs if not (resume and finished(j, out_dir, limits, selection))]
+    warm(pending)
     running, failures = {}, 0
     with tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit="submission", disable=not progress,
               dynamic_ncols=True) as bar:

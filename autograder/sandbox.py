@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import cgroup
+from .assignment import ALL_WARM_UP
 from .harness import wire
 from .limits import Limits
 
@@ -33,7 +34,7 @@ HARNESS = Path(__file__).resolve().parent / "harness"
 SANDBOX = "/run/grader"   # where the harness (and a virtual environment) appear inside bubblewrap
 SANDBOX_UID = 1000        # the sandbox's user id (mapped to the grader's own)
 START_SECONDS = 120       # a worker's first sign of life; the first one waits for the server to import torch
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from harness.zygote import main; main({fd}, {shared})"
+_BOOT = "import sys; sys.path.insert(0, {root!r}); from harness.zygote import main; main({fd}, {modules!r})"
 
 
 class WorkerDied(Exception):
@@ -121,13 +122,12 @@ def _python_in_sandbox() -> tuple[list[str], str]:
     return ["--ro-bind", sys.prefix, f"{SANDBOX}/venv"], f"{SANDBOX}/venv/bin/python"
 
 
-def command(fd: int, limits: Limits, shared: bool = True) -> list[str]:
+def command(fd: int, limits: Limits, modules: tuple[str, ...] = ()) -> list[str]:
     """The argv of a fork server reading spawn requests on socket ``fd``, inside bubblewrap when available.
 
-    A ``shared`` server forks many workers, so it imports what most of them need; one that forks a
-    single worker imports only torch and leaves the rest to the notebook."""
+    It imports torch and ``modules`` before it forks a worker."""
     if mode()[0] != "bubblewrap":
-        return [sys.executable, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd=fd, shared=shared)]
+        return [sys.executable, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd=fd, modules=modules)]
     binds, python = _python_in_sandbox()
     # /tmp first: binds that lie under it (a project in /tmp) must land on top of the empty tmpfs
     return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
@@ -136,7 +136,7 @@ def command(fd: int, limits: Limits, shared: bool = True) -> list[str]:
             *_system_binds(), *binds,
             "--ro-bind", str(HARNESS), f"{SANDBOX}/harness",
             "--remount-ro", "/", "--chdir", "/tmp",
-            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX, fd=fd, shared=shared)]
+            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX, fd=fd, modules=modules)]
 
 
 def selftest(limits: Limits) -> str | None:
@@ -193,11 +193,11 @@ class _Output:
 class Server:
     """The fork server (harness/zygote.py): torch imported once, one forked worker per spawn."""
 
-    def __init__(self, limits: Limits, shared: bool = True):
+    def __init__(self, limits: Limits, modules: tuple[str, ...] = ()):
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         self.owner = os.getpid()
-        self.proc = subprocess.Popen(command(theirs.fileno(), limits, shared), stdin=subprocess.DEVNULL, stdout=out_w,
+        self.proc = subprocess.Popen(command(theirs.fileno(), limits, modules), stdin=subprocess.DEVNULL, stdout=out_w,
                                      stderr=out_w, pass_fds=(theirs.fileno(),), env=_environment(limits),
                                      start_new_session=True)
         theirs.close()
@@ -230,6 +230,7 @@ class Server:
 
 
 _shared: Server | None = None
+_warm_up = ("matplotlib.pyplot", *ALL_WARM_UP)  # what the shared server imports: pyplot, which every notebook does
 
 
 def _shared_server() -> bool:
@@ -238,19 +239,24 @@ def _shared_server() -> bool:
     return mode()[0] != "bubblewrap" or nested()
 
 
-def start(limits: Limits) -> None:
-    """Start the shared fork server now, so that it imports torch while the caller does other work."""
+def start(limits: Limits, warm_up: tuple[str, ...] = ALL_WARM_UP) -> None:
+    """Start the shared fork server now, so that it imports torch while the caller does other work.
+
+    ``warm_up`` lists the slow imports that the coming workers need (``Assignment.warm_up``).
+    """
+    global _warm_up
+    _warm_up = ("matplotlib.pyplot", *warm_up)
     if _shared_server():
         _server(limits)
 
 
 def _server(limits: Limits, fresh: bool = False) -> Server:
-    """The server a new worker forks from."""
+    """The server a new worker forks from: a server of its own imports only torch."""
     global _shared
     if not _shared_server():
-        return Server(limits, shared=False)
+        return Server(limits)
     if fresh or _shared is None or _shared.exit_code() is not None:
-        _shared = Server(limits)
+        _shared = Server(limits, _warm_up)
     return _shared
 
 

@@ -5,8 +5,10 @@ worker it forks. Requests and replies are wire frames.
 """
 from __future__ import annotations
 
+import importlib
 import linecache
 import threading
+from collections.abc import Iterable
 
 from . import loop_probes  # noqa: F401  (registers probes)
 from . import mnist_probes  # noqa: F401  (registers probes)
@@ -35,11 +37,11 @@ def handle(ns: dict, msg: dict) -> dict:
         return {"error": describe(exc)}
 
 
-def warm_up(everything: bool = True) -> None:
-    """Import what every worker needs, so that a forked worker starts at once.
+def warm_up(modules: Iterable[str] = ()) -> None:
+    """Import torch, and ``modules``, so that a forked worker starts at once.
 
-    With ``everything``, also what most notebooks import in their first cell (pyplot, torchvision: about
-    2 s a worker otherwise) and torch._dynamo, which the first optimizer a worker builds imports (1.3 s).
+    A fork server that serves many workers imports what their notebooks import first (pyplot) and the
+    slow imports their assignments declare (torch._dynamo, which an optimizer and torchvision import: 1.3 s).
     """
     import matplotlib
     import torch
@@ -47,12 +49,8 @@ def warm_up(everything: bool = True) -> None:
     from .forbid import forbidding
 
     matplotlib.use("Agg")
-    if everything:
-        import matplotlib.pyplot  # noqa: F401  (builds matplotlib's font list once)
-        import torch._dynamo  # noqa: F401
-        import torchvision.datasets  # noqa: F401
-        import torchvision.transforms  # noqa: F401
-
+    for module in modules:
+        importlib.import_module(module)
     with forbidding({"warm-up"}):  # the kernel-level watch imports much of torch on first use: do it now
         torch.zeros(1) + 1
 

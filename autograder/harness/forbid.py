@@ -53,6 +53,12 @@ class _FunctionWatch(_Watch, TorchFunctionMode):
 class _DispatchWatch(_Watch, TorchDispatchMode):
     """Kernel-level watch; forbidding ``backward`` also forbids any kernel run by the autograd engine."""
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        """No: torch would wrap ``__torch_dispatch__`` in ``torch._disable_dynamo``, whose first call imports
+        torch._dynamo (1.3 s in every worker that checks a name "from scratch")."""
+        return False
+
     def __init__(self, names, hits):
         _Watch.__init__(self, names, hits)
         TorchDispatchMode.__init__(self)

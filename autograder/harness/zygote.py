@@ -23,8 +23,8 @@ from . import isolate, wire
 from .__main__ import serve, warm_up
 
 
-def main(control_fd: int, shared: bool = True) -> None:
-    warm_up(everything=shared)
+def main(control_fd: int, modules: tuple[str, ...] = ()) -> None:
+    warm_up(modules)
     isolate.not_dumpable()
     gc.freeze()  # keep the warmed-up heap shared with the workers
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel

@@ -1,0 +1,38 @@
+"""What a run imports before it forks: the slow modules its assignments declare, and no more."""
+import subprocess
+import sys
+
+from conftest import ROOT
+
+from autograder import assignment
+from autograder.assignment import ALL_WARM_UP, Assignment, all_assignments, warm_up
+
+
+def test_warm_up_is_read_from_the_checks_module(tmp_path, monkeypatch):
+    (tmp_path / "01_light.py").write_text('import torch\n\nWARM_UP = ()  # nothing slow\n')
+    (tmp_path / "02_optim.py").write_text('WARM_UP = ("torch._dynamo",)\n')
+    (tmp_path / "03_undeclared.py").write_text('import torch\n')
+    monkeypatch.setattr(assignment, "CHECKS", tmp_path)
+    light, optim, undeclared = (Assignment(i) for i in ("01_light", "02_optim", "03_undeclared"))
+    assert light.warm_up == ()
+    assert optim.warm_up == ("torch._dynamo",)
+    assert undeclared.warm_up == ALL_WARM_UP  # the safe default: everything
+    assert warm_up([optim, light, undeclared]) == ("torch._dynamo", "torchvision.datasets", "torchvision.transforms")
+
+
+def test_only_the_assignments_that_build_optimizers_or_load_torchvision_warm_up_dynamo():
+    declared = {a.id: a.warm_up for a in all_assignments().values()}
+    assert declared == {"01_loss_functions": (), "02_autograd": (), "03_training_loop": ("torch._dynamo",),
+                        "04_activations": (), "05_mnist_classifier": ALL_WARM_UP}
+
+
+def test_the_from_scratch_watch_does_not_import_dynamo():
+    """Else every worker that checks a name "from scratch" would pay torch._dynamo's import (1.3 s)."""
+    code = ("import sys, torch\n"
+            "from autograder.harness.forbid import forbidding\n"
+            "with forbidding({'mse_loss'}):\n"
+            "    (torch.ones(3, requires_grad=True) * 2).sum().backward()\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "False"
