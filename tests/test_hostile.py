@@ -30,8 +30,8 @@ from conftest import ROOT, grade, read_results, scores, with_answers
 ASSIGNMENT = "01_loss_functions"
 SOURCE = ROOT / "source" / ASSIGNMENT / "loss_functions.ipynb"
 NOTEBOOK = SOURCE.name
-# --call-seconds 10, not 5: the first "from scratch" check pays a lazy import of torch._dynamo (1.4 s on a quiet
-# machine, over 5 s on a busy one); --processes 64 makes the fork bomb reach the pids limit in a second or two
+# --call-seconds 10, not 5: h-forbid-compiled's calls compile with torch._dynamo (seconds on a busy machine);
+# --processes 64 makes the fork bomb reach the pids limit in a second or two
 LIMITS = ["--call-seconds", "10", "--cell-seconds", "15", "--notebook-seconds", "60", "--memory-mb", "6144",
           "--processes", "64"]
 OUTPUT_BYTES = 1 << 20   # the grader's default --output-bytes
