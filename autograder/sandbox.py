@@ -230,7 +230,7 @@ class Server:
 
 
 _shared: Server | None = None
-_warm_up = ("matplotlib.pyplot", *ALL_WARM_UP)  # what the shared server imports: pyplot, which every notebook does
+_warm_up = ALL_WARM_UP  # the slow imports the coming workers need, set by start()
 
 
 def _shared_server() -> bool:
@@ -245,7 +245,7 @@ def start(limits: Limits, warm_up: tuple[str, ...] = ALL_WARM_UP) -> None:
     ``warm_up`` lists the slow imports that the coming workers need (``Assignment.warm_up``).
     """
     global _warm_up
-    _warm_up = ("matplotlib.pyplot", *warm_up)
+    _warm_up = warm_up
     if _shared_server():
         _server(limits)
 
@@ -256,7 +256,7 @@ def _server(limits: Limits, fresh: bool = False) -> Server:
     if not _shared_server():
         return Server(limits)
     if fresh or _shared is None or _shared.exit_code() is not None:
-        _shared = Server(limits, _warm_up)
+        _shared = Server(limits, ("matplotlib.pyplot", *_warm_up))  # pyplot: every notebook imports it
     return _shared
 
 

@@ -51,7 +51,7 @@ def warm_up(modules: Iterable[str] = ()) -> None:
     matplotlib.use("Agg")
     for module in modules:
         importlib.import_module(module)
-    with forbidding({"warm-up"}):  # the kernel-level watch imports much of torch on first use: do it now
+    with forbidding({"warm-up"}):  # the watches' first use sets up torch's mode machinery (4 ms): once, here
         torch.zeros(1) + 1
 
 
