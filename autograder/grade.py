@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from multiprocessing.connection import wait
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
 from . import notebook, result
@@ -104,6 +105,7 @@ def finished(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> b
 
 def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> SubmissionResult:
     """Grade and save one job; never raises."""
+    torch.set_num_threads(1)  # the checks' comparisons are small: more threads would only contend with the workers
     output = ""
     try:
         graded = grade_notebook(job.path, job.assignment, job.student, limits, selection)
