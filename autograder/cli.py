@@ -23,13 +23,13 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                            metavar="N", help=f"default {f.default}")
 
 
-def _start_sandbox(args: argparse.Namespace, imports: tuple[str, ...] = ALL_WARM_UP) -> None:
+def _start_sandbox(args: argparse.Namespace, workers: int, imports: tuple[str, ...] = ALL_WARM_UP) -> None:
     """Print the sandbox mode and start its fork server, which imports torch (and ``imports``) while the
-    grader does too."""
+    grader does too; at most ``workers`` workers will run at once."""
     from .sandbox import describe_mode, start
 
     print(describe_mode(), file=sys.stderr)
-    start(_limits(args), imports)
+    start(_limits(args), imports, workers)
 
 
 def _sandbox_works(args: argparse.Namespace) -> bool:
@@ -53,7 +53,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"error: no submissions found under {args.submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
               file=sys.stderr)
         return 2
-    _start_sandbox(args, warm_up(j.assignment for j in jobs))
+    _start_sandbox(args, min(args.jobs, len(jobs)), warm_up(j.assignment for j in jobs))
     from . import report
     from .grade import grade_batch, warm
     from .pages import write_pages
@@ -81,7 +81,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    _start_sandbox(args)
+    _start_sandbox(args, 1)
     from .selfcheck import check_notebook
 
     if not _sandbox_works(args):
@@ -90,7 +90,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    _start_sandbox(args)
+    _start_sandbox(args, args.jobs)
     from .audit import audit, render
 
     if not _sandbox_works(args):

@@ -1,11 +1,13 @@
-"""What a run imports before it forks: the slow modules its assignments declare, and no more."""
+"""How a run starts its fork server: the slow modules its assignments declare and no more, and how its OpenMP
+threads wait."""
 import subprocess
 import sys
 
 from conftest import ROOT
 
-from autograder import assignment
+from autograder import assignment, sandbox
 from autograder.assignment import ALL_WARM_UP, Assignment, all_assignments, warm_up
+from autograder.limits import Limits
 
 
 def test_warm_up_is_read_from_the_checks_module(tmp_path, monkeypatch):
@@ -36,3 +38,19 @@ def test_the_from_scratch_watch_does_not_import_dynamo():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "False"
+
+
+def test_openmp_threads_spin_only_where_every_worker_could_train_on_cpus_of_its_own(monkeypatch):
+    """Spinning made one training 10% faster, and two trainings sharing 2 CPUs 8 times slower."""
+    monkeypatch.setattr(sandbox, "_shared_server", lambda: False)  # start() then starts no server
+    monkeypatch.setattr(sandbox.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(sandbox, "_spin", False)
+    monkeypatch.setattr(sandbox, "_warm_up", ())
+    waits = {}
+    for workers, train_threads in ((0, 2), (1, 2), (2, 2), (2, 1), (3, 1)):
+        limits = Limits(train_threads=train_threads)
+        sandbox.start(limits, (), workers)
+        env = sandbox._environment(limits)
+        waits[workers, train_threads] = env.get("OMP_WAIT_POLICY", f"spin {env.get('GOMP_SPINCOUNT')}")
+    assert waits == {(0, 2): "PASSIVE", (1, 2): "spin 300000", (2, 2): "PASSIVE", (2, 1): "spin 300000",
+                     (3, 1): "PASSIVE"}
