@@ -93,34 +93,73 @@ def test_a_sandbox_that_cannot_start_is_caught_before_grading(monkeypatch):
 
 SNOOP = '''
 import os
-me, seen = os.readlink("/proc/self"), []
+me, seen, marks = os.readlink("/proc/self"), [], set()
 for pid in [p for p in os.listdir("/proc") if p.isdigit() and p != me]:
     for path in (f"/proc/{pid}/root/tmp/mine", f"/proc/{pid}/environ", f"/proc/{pid}/mem", f"/proc/{pid}/cwd"):
         try:
-            os.listdir(path) if path.endswith("cwd") else open(path, "rb").read(1)
+            data = os.listdir(path) if path.endswith("cwd") else open(path, "rb").read(64)
             seen.append(path)
+            marks |= {data.decode()} if path.endswith("mine") else set()
         except OSError:
             pass
 assert open(f"/proc/{me}/root/tmp/mine").read() == "{mine}", "cannot read its own files through /proc"
-assert not seen and os.listdir("/tmp") == ["mine"], (seen, os.listdir("/tmp"))
+assert marks <= {"{mine}"}, ("another worker's file", marks)
+if {alone}:  # one server: nothing but itself; a server each: its own server is in its sandbox too
+    assert not seen and os.listdir("/tmp") == ["mine"], (seen, os.listdir("/tmp"))
 '''
 
 
-def test_students_graded_at_once_cannot_see_each_other():
-    """Two workers at once: neither sees the other's /tmp, memory or environment."""
-    from autograder.limits import Limits
-    from autograder.sandbox import Worker, mode
+@pytest.fixture(params=["one-server", "a-server-each"])
+def server_mode(request, monkeypatch) -> str:
+    """Workers forked by one shared server (nested namespaces), or each in a bubblewrap of its own (the mode of
+    kernels without nested namespaces, forced here)."""
+    from autograder import sandbox
 
-    if mode()[0] != "bubblewrap":
+    if sandbox.mode()[0] != "bubblewrap":
         pytest.skip("process limits alone do not separate workers")
+    if request.param == "a-server-each":
+        monkeypatch.setattr(sandbox, "nested", lambda: False)
+    elif not sandbox.nested():
+        pytest.skip("nested namespaces are unavailable here")
+    return request.param
+
+
+def test_students_graded_at_once_cannot_see_each_other(server_mode):
+    """Two workers at once: neither sees the other's /tmp, memory or environment."""
+    from autograder import sandbox
+    from autograder.limits import Limits
+    from autograder.sandbox import Worker
+
     workers = [Worker(Limits()), Worker(Limits())]
+    servers = {id(w._server) for w in workers}
+    assert len(servers) == (1 if server_mode == "one-server" else 2)
     try:
         for i, worker in enumerate(workers):
             assert worker.request({"op": "exec", "index": 0, "source": f"open('/tmp/mine', 'w').write('{i}')"},
                                   60) == {"ok": {}, "threads": 0}
         for i, worker in enumerate(workers):
-            reply = worker.request({"op": "exec", "index": 1, "source": SNOOP.replace("{mine}", str(i))}, 60)
+            snoop = SNOOP.replace("{mine}", str(i)).replace("{alone}", str(server_mode == "one-server"))
+            reply = worker.request({"op": "exec", "index": 1, "source": snoop}, 60)
             assert reply == {"ok": {}, "threads": 0}, reply
     finally:
         for worker in workers:
             worker.kill()
+
+
+def test_a_server_each_grades_a_notebook_in_full_and_ends_with_its_worker(server_mode, monkeypatch):
+    from autograder import sandbox
+    from autograder.assignment import Assignment
+    from autograder.grade import grade_notebook
+
+    if server_mode == "one-server":
+        pytest.skip("the shared server is covered by every other grading test")
+    servers, real = [], sandbox.Server
+
+    def recorded(*args):
+        servers.append(real(*args))
+        return servers[-1]
+
+    monkeypatch.setattr(sandbox, "Server", recorded)
+    graded = grade_notebook(SOURCE, Assignment(ASSIGNMENT))
+    assert graded.result.status == "graded" and graded.result.score == graded.result.max_score, graded.result
+    assert servers and all(s.proc.poll() is not None for s in servers), "a worker's own server outlived it"
