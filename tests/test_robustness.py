@@ -126,7 +126,6 @@ def server_mode(request, monkeypatch) -> str:
 
 def test_students_graded_at_once_cannot_see_each_other(server_mode):
     """Two workers at once: neither sees the other's /tmp, memory or environment."""
-    from autograder import sandbox
     from autograder.limits import Limits
     from autograder.sandbox import Worker
 
