@@ -1,4 +1,5 @@
-"""The assignments the kit can grade (one hidden-check module each, in ``checks/``), and the submissions of them."""
+"""The assignments the kit can grade (one hidden-check module each, in ``checks/``), the submissions of them, and
+which graded names a run grades."""
 from __future__ import annotations
 
 import ast
@@ -64,3 +65,18 @@ def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None)
             a = assignments[adir.name]
             jobs.append(Job(student_dir.name, a, adir / a.notebook))
     return jobs, warnings
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which graded names to grade: ``--only`` these, ``--skip`` those."""
+
+    only: frozenset[str] | None = None
+    skip: frozenset[str] = frozenset()
+
+    def __contains__(self, name: str) -> bool:
+        return (self.only is None or name in self.only) and name not in self.skip
+
+    @property
+    def everything(self) -> bool:
+        return self.only is None and not self.skip

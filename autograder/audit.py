@@ -20,7 +20,7 @@ from types import ModuleType
 import nbformat
 
 from . import report
-from .assignment import Assignment, all_assignments, find_jobs
+from .assignment import Assignment, Selection, all_assignments, find_jobs
 from .limits import Limits
 from .result import GRADED, CheckResult, SubmissionResult
 
@@ -251,7 +251,6 @@ def run(assignments: Sequence[str], work: Path | None = None, *, answers_dir: Pa
     """Build and grade every stored answer of ``assignments`` in one batch, in ``work`` (an empty folder;
     default a temporary one), and return an ``Audit`` per assignment."""
     from .grade import grade_batch  # torch: imported only when grading
-    from .plugin import Selection
 
     if work is None:
         with tempfile.TemporaryDirectory(prefix="audit-") as tmp:

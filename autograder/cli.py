@@ -6,8 +6,9 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from .assignment import ALL_WARM_UP, find_jobs, warm_up
+from .assignment import ALL_WARM_UP, Selection, find_jobs, warm_up
 from .limits import Limits
+from .resume import unfinished
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,17 +54,19 @@ def cmd_grade(args: argparse.Namespace) -> int:
         print(f"error: no submissions found under {args.submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
               file=sys.stderr)
         return 2
-    _start_sandbox(args, min(args.jobs, len(jobs)), warm_up(j.assignment for j in jobs))
+    selection = Selection(frozenset(args.only.split(",")) if args.only else None,
+                          frozenset(args.skip.split(",")) if args.skip else frozenset())
+    pending = jobs if args.regrade else unfinished(jobs, args.out, _limits(args), selection)
+    if pending:  # else no student code runs, and no sandbox is needed
+        _start_sandbox(args, min(args.jobs, len(pending)), warm_up(j.assignment for j in pending))
     from . import report
     from .grade import grade_batch, warm
     from .pages import write_pages
-    from .plugin import Selection
 
-    warm(jobs)  # while the sandbox starts
-    if not _sandbox_works(args):
-        return 3
-    selection = Selection(frozenset(args.only.split(",")) if args.only else None,
-                          frozenset(args.skip.split(",")) if args.skip else frozenset())
+    if pending:
+        warm(pending)  # while the sandbox starts
+        if not _sandbox_works(args):
+            return 3
     results = grade_batch(jobs, args.out, _limits(args), selection, args.jobs, progress=not args.quiet,
                           resume=not args.regrade)
     print(report.summary(results))

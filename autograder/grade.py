@@ -2,12 +2,11 @@
 
 Each submission is graded in a forked child of this process, so a grader
 crash costs one result row, never the batch. A batch run again resumes: a
-submission whose stored result was graded from the same notebook file, checks,
-limits and selection is not graded again.
+submission whose stored result was graded from the same inputs (resume.py) is
+not graded again.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import time
@@ -22,10 +21,11 @@ import torch
 from tqdm import tqdm
 
 from . import notebook, result
-from .assignment import Assignment, Job, warm_up
+from .assignment import Assignment, Job, Selection, warm_up
 from .limits import Limits
-from .plugin import Selection, run_checks
+from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
+from .resume import fingerprint, unfinished
 from .student import Student, Unreadable
 
 
@@ -81,28 +81,6 @@ def _merge(new: SubmissionResult, out_dir: Path, selection: Selection) -> Submis
     return new
 
 
-def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
-    """What a result is graded from: the notebook file (size, time, inode), the checks, the limits, the selection."""
-    try:
-        st = job.path.lstat()
-        notebook = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-    except OSError:
-        notebook = "missing"
-    digest = hashlib.sha256(job.assignment.checks.read_bytes())
-    for part in (notebook, repr(limits), repr(sorted(selection.only or ())), repr(sorted(selection.skip))):
-        digest.update(part.encode())
-    return digest.hexdigest()[:16]
-
-
-def finished(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> bool:
-    """Whether ``out_dir`` holds a result of this job from the same inputs, not spoilt by a grader error."""
-    try:
-        extra = json.loads(result.results_path(out_dir, job.student, job.assignment.id).read_text())["extra_data"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    return extra.get("status") != ERROR and extra.get("fingerprint") == fingerprint(job, limits, selection)
-
-
 def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> SubmissionResult:
     """Grade and save one job; never raises."""
     torch.set_num_threads(1)  # the checks' comparisons are small: more threads would only contend with the workers
@@ -137,7 +115,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selec
     """
     ctx = get_context("fork")
     budget = limits.notebook_seconds + 600  # a grader child that outlives this is killed
-    pending = [j for j in jobs if not (resume and finished(j, out_dir, limits, selection))]
+    pending = unfinished(jobs, out_dir, limits, selection) if resume else list(jobs)
     warm(pending)
     running, failures = {}, 0
     with tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit="submission", disable=not progress,

@@ -53,7 +53,7 @@ def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
     if os.path.realpath(path) != os.path.abspath(path):
         raise NotebookError(f"{path.name} is a link, not a file: submit the notebook itself")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a pipe would block without
     except OSError as exc:
         raise NotebookError(f"cannot open {path.name}: {exc.strerror}") from None
     info = os.fstat(fd)

@@ -7,33 +7,18 @@ from __future__ import annotations
 
 import os
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .assignment import Selection
 from .check import CheckFailed
 from .result import CheckResult
 
 PYTEST_ARGS = ["--disable-plugin-autoload", "-p", "no:cacheprovider", "-p", "no:terminal", "--noconftest",
                "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:logging", "-p", "no:faulthandler",
                "-W", "ignore", "--import-mode=importlib"]
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which graded names to grade: ``--only`` these, ``--skip`` those."""
-
-    only: frozenset[str] | None = None
-    skip: frozenset[str] = frozenset()
-
-    def __contains__(self, name: str) -> bool:
-        return (self.only is None or name in self.only) and name not in self.skip
-
-    @property
-    def everything(self) -> bool:
-        return self.only is None and not self.skip
 
 
 class GradingPlugin:

@@ -35,7 +35,7 @@ class SubmissionResult:
     output: str = ""
     seconds: float = 0.0
     memory_mb: float = 0.0  # the peak memory of the student's processes
-    fingerprint: str = ""   # what it was graded from (see grade.fingerprint), to resume a batch
+    fingerprint: str = ""   # what it was graded from (see resume.fingerprint), to resume a batch
 
     def scores(self) -> dict[str, tuple[float, float]]:
         """Per graded name: (score, max score)."""

@@ -80,11 +80,49 @@ def test_a_second_run_resumes_and_grades_only_what_changed(tmp_path):
     first = grade(submitted, out)
     assert first.returncode == 0, first.stderr[-2000:]
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/*/results.json")}
+    ben = submitted / "ben" / "01_loss_functions" / "loss_functions.ipynb"
+    ben.touch()  # saved again, unchanged
     again = grade(submitted, out)
     assert "resuming: 2 submission(s) already graded" in again.stdout
+    assert "sandbox" not in again.stderr, "nothing to grade, yet the sandbox started"
     assert stamps == {p: p.stat().st_mtime_ns for p in out.glob("*/*/results.json")}
-    (submitted / "ben" / "01_loss_functions" / "loss_functions.ipynb").touch()  # ben resubmits
+    shutil.copyfile(SAMPLES / "ada" / "01_loss_functions" / "loss_functions.ipynb", ben)  # ben resubmits
     third = grade(submitted, out)
     assert "resuming: 1 submission(s)" in third.stdout
     changed = {p.parent.parent.name for p in out.glob("*/*/results.json") if p.stat().st_mtime_ns != stamps[p]}
     assert changed == {"ben"}
+
+
+def test_a_result_is_kept_only_for_the_same_notebook_bytes_grading_code_limits_and_names(tmp_path, monkeypatch):
+    from autograder import assignment, resume
+    from autograder.assignment import Assignment, Job, Selection
+    from autograder.limits import Limits
+
+    package = tmp_path / "autograder"
+    shutil.copytree(ROOT / "autograder", package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(resume, "PACKAGE", package)
+    monkeypatch.setattr(assignment, "CHECKS", package / "checks")
+    notebook = tmp_path / "submitted" / "s" / "loss_functions.ipynb"
+    notebook.parent.mkdir(parents=True)
+    notebook.write_text('{"cells": []}')
+    job = Job("s", Assignment("01_loss_functions"), notebook)
+
+    def fingerprint(limits=Limits(), selection=Selection()):
+        resume._code.cache_clear()
+        return resume.fingerprint(job, limits, selection)
+
+    first = fingerprint()
+    notebook.touch()
+    shutil.copyfile(notebook, tmp_path / "copy")
+    (tmp_path / "copy").replace(notebook)  # a new inode, the same bytes
+    assert fingerprint() == first
+    changed = {"limits": fingerprint(limits=Limits(call_seconds=5)),
+               "selection": fingerprint(selection=Selection(skip=frozenset({"mse_loss"})))}
+    for what, path in (("checks", package / "checks" / "01_loss_functions.py"), ("check.py", package / "check.py"),
+                       ("harness", package / "harness" / "probes.py"), ("notebook", notebook)):
+        text = path.read_text()
+        path.write_text(text + "\n")
+        changed[what] = fingerprint()
+        path.write_text(text)
+    assert fingerprint() == first
+    assert {what for what, value in changed.items() if value != first} == set(changed)

@@ -1,4 +1,5 @@
 """Broken and hostile submissions get a row and messages; the rest of the batch is graded normally."""
+import os
 
 import pytest
 
@@ -38,6 +39,8 @@ def batch(tmp_path_factory):
     (root / "submitted" / "not-json" / ASSIGNMENT).mkdir(parents=True)
     (root / "submitted" / "not-json" / ASSIGNMENT / SOURCE.name).write_text("this is not a notebook")
     (root / "submitted" / "no-notebook" / ASSIGNMENT).mkdir(parents=True)
+    (root / "submitted" / "a-pipe" / ASSIGNMENT).mkdir(parents=True)
+    os.mkfifo(root / "submitted" / "a-pipe" / ASSIGNMENT / SOURCE.name)  # opening it would wait for a writer
     done = grade(root / "submitted", root / "out")
     assert done.returncode == 0, done.stderr[-3000:]
     return read_results(root / "out"), (root / "out" / "grades.csv").read_text()
@@ -69,7 +72,8 @@ def test_a_crash_and_a_hang_in_a_function_say_so(batch):
     assert "did not return within" in hang[0]
 
 
-@pytest.mark.parametrize("student,reason", [("not-json", "not a notebook file"), ("no-notebook", "cannot open")])
+@pytest.mark.parametrize("student,reason", [("not-json", "not a notebook file"), ("no-notebook", "cannot open"),
+                                            ("a-pipe", "not a regular file")])
 def test_unreadable_submissions_get_a_row_naming_every_check(batch, student, reason):
     results, grades = batch
     res = results[(student, ASSIGNMENT)]

@@ -1,0 +1,66 @@
+"""Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
+
+The inputs are the notebook's bytes, the code that decides the marks (the assignment's checks, check.py and
+the sandbox's harness), the limits and the selection of graded names. Torch-free, so that a run can tell
+before it starts the sandbox whether it needs one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from functools import cache
+from pathlib import Path
+
+from . import result
+from .assignment import Assignment, Job, Selection
+from .limits import Limits
+from .notebook import MAX_BYTES
+from .result import ERROR
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+@cache
+def _code(assignment: Assignment) -> str:
+    """A digest of the code that decides ``assignment``'s marks."""
+    digest = hashlib.sha256()
+    for path in (assignment.checks, PACKAGE / "check.py", *sorted((PACKAGE / "harness").glob("*.py"))):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _notebook(path: Path) -> str:
+    """A digest of the notebook's bytes, or what it is when it is no regular file (the grade says why)."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return "not a file"
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        return f"unreadable ({exc.errno})"
+    with os.fdopen(fd, "rb") as f:
+        return hashlib.sha256(f.read(MAX_BYTES + 1)).hexdigest()
+
+
+def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
+    """What a result is graded from: the notebook, the grading code, the limits, the selection."""
+    digest = hashlib.sha256()
+    for part in (_notebook(job.path), _code(job.assignment), repr(limits), repr(sorted(selection.only or ())),
+                 repr(sorted(selection.skip))):
+        digest.update(part.encode())
+    return digest.hexdigest()[:16]
+
+
+def finished(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> bool:
+    """Whether ``out_dir`` holds a result of this job from the same inputs, not spoilt by a grader error."""
+    try:
+        extra = json.loads(result.results_path(out_dir, job.student, job.assignment.id).read_text())["extra_data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return extra.get("status") != ERROR and extra.get("fingerprint") == fingerprint(job, limits, selection)
+
+
+def unfinished(jobs: list[Job], out_dir: Path, limits: Limits, selection: Selection) -> list[Job]:
+    """The jobs a resumed run grades."""
+    return [j for j in jobs if not finished(j, out_dir, limits, selection)]
