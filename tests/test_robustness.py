@@ -113,18 +113,25 @@ if {alone}:  # one server: nothing but itself; a server each: its own server is 
 '''
 
 
-@pytest.fixture(params=["one-server", "a-server-each"])
-def server_mode(request, monkeypatch) -> str:
-    """Workers forked by one shared server (nested namespaces), or each in a bubblewrap of its own (the mode of
-    kernels without nested namespaces, forced here)."""
+@pytest.fixture
+def a_server_each(monkeypatch) -> None:
+    """The mode of kernels without nested namespaces, forced: each worker in a bubblewrap of its own."""
     from autograder import sandbox
 
     if sandbox.mode()[0] != "bubblewrap":
         pytest.skip("process limits alone do not separate workers")
+    monkeypatch.setattr(sandbox, "nested", lambda: False)
+
+
+@pytest.fixture(params=["one-server", "a-server-each"])
+def server_mode(request) -> str:
+    """Workers forked by one shared server (nested namespaces), or each with a server of its own."""
+    from autograder import sandbox
+
     if request.param == "a-server-each":
-        monkeypatch.setattr(sandbox, "nested", lambda: False)
+        request.getfixturevalue("a_server_each")
     elif not sandbox.nested():
-        pytest.skip("nested namespaces are unavailable here")
+        pytest.skip("nested namespaces (or bubblewrap) are unavailable here")
     return request.param
 
 
@@ -149,13 +156,11 @@ def test_students_graded_at_once_cannot_see_each_other(server_mode):
             worker.kill()
 
 
-def test_a_server_each_grades_a_notebook_in_full_and_ends_with_its_worker(server_mode, monkeypatch):
+def test_a_server_each_grades_a_notebook_in_full_and_ends_with_its_worker(a_server_each, monkeypatch):
     from autograder import sandbox
     from autograder.assignment import Assignment
     from autograder.grade import grade_notebook
 
-    if server_mode == "one-server":
-        pytest.skip("the shared server is covered by every other grading test")
     servers, real = [], sandbox.Server
 
     def recorded(*args):
