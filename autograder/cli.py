@@ -17,6 +17,13 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(**{f.name: getattr(args, f.name) for f in fields(Limits)})
 
 
+def _workers(text: str) -> int:
+    """``-j``: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def _add_limits(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("limits on student code")
     for f in fields(Limits):
@@ -163,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="where results.json files and grades.csv go")
     p.add_argument("--only", help="regrade just these graded names (comma-separated)")
     p.add_argument("--skip", help="grade all but these graded names, e.g. test_accuracy for a quick pass")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("-j", "--jobs", type=_workers, default=1, help="submissions graded at once (default 1)")
     p.add_argument("--regrade", action="store_true",
                    help="grade every submission again (by default a run resumes: results from the same notebook "
                         "file, checks and options are kept)")
@@ -183,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("audit", help="grade the stored wrong and right answers: does every check still bite?")
     p.add_argument("assignment", metavar="ASSIGNMENT", help="e.g. 01_loss_functions")
     p.add_argument("--answers", type=Path, help="the folder of answers modules (default tests/answers)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("-j", "--jobs", type=_workers, default=1, help="submissions graded at once (default 1)")
     p.add_argument("--skip-slow", action="store_true", help="leave out the names in SLOW (test_accuracy trains)")
     _add_limits(p)
     p.set_defaults(func=cmd_audit)
@@ -195,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("bundle", help="build a Gradescope autograder zip per assignment")
     p.add_argument("assignments", nargs="+", metavar="ASSIGNMENT", help="assignment names, e.g. 01_loss_functions")
-    p.add_argument("--out", type=Path, default=Path("out/gradescope"), help="where the zips go (default out/gradescope)")
+    p.add_argument("--out", type=Path, default=Path("out/gradescope"),
+                   help="where the zips go (default out/gradescope)")
     p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("export", help="write an LMS gradebook CSV (Canvas or Moodle) from results.json files")

@@ -126,3 +126,12 @@ def test_a_result_is_kept_only_for_the_same_notebook_bytes_grading_code_limits_a
         path.write_text(text)
     assert fingerprint() == first
     assert {what for what, value in changed.items() if value != first} == set(changed)
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "two"])
+def test_a_worker_count_below_one_is_refused_at_once(jobs, tmp_path):
+    """-j 0 used to wait forever for a worker that never started."""
+    argv = [sys.executable, "-m", "autograder", "grade", str(SAMPLES), "--out", str(tmp_path), "-j", jobs]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "argument -j/--jobs: expected a whole number of at least 1" in done.stderr
+    assert not any(tmp_path.iterdir())
