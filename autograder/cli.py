@@ -75,7 +75,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         if not _sandbox_works(args):
             return 3
     results = grade_batch(jobs, args.out, _limits(args), selection, args.jobs, progress=not args.quiet,
-                          resume=not args.regrade)
+                          pending=pending)
     print(report.summary(results))
     print(f"results: {args.out}/<student>/<assignment>/results.json and {args.out / 'grades.csv'}")
     print(f"report: {write_pages(args.out)[0]} (a feedback.html beside each results.json)")
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-j", "--jobs", type=_workers, default=1, help="submissions graded at once (default 1)")
     p.add_argument("--regrade", action="store_true",
                    help="grade every submission again (by default a run resumes: results from the same notebook "
-                        "file, checks and options are kept)")
+                        "contents, grading code and options are kept)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_limits(p)
     p.set_defaults(func=cmd_grade)

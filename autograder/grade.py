@@ -108,14 +108,14 @@ def warm(jobs: Iterable[Job]) -> None:
 
 
 def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selection: Selection = Selection(),
-                workers: int = 1, progress: bool = True, resume: bool = True) -> list[SubmissionResult]:
-    """Grade ``jobs`` with ``workers`` processes; write each results.json and grades.csv.
+                workers: int = 1, progress: bool = True, pending: list[Job] | None = None) -> list[SubmissionResult]:
+    """Grade the ``pending`` of ``jobs`` with ``workers`` processes; write each results.json and grades.csv.
 
-    With ``resume``, jobs already ``finished`` in ``out_dir`` are not graded again.
+    By default the pending jobs are those ``unfinished`` in ``out_dir``: the others are not graded again.
     """
     ctx = get_context("fork")
     budget = limits.notebook_seconds + 600  # a grader child that outlives this is killed
-    pending = unfinished(jobs, out_dir, limits, selection) if resume else list(jobs)
+    pending = unfinished(jobs, out_dir, limits, selection) if pending is None else list(pending)
     warm(pending)
     running, failures = {}, 0
     with tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit="submission", disable=not progress,

@@ -48,8 +48,8 @@ def _upgraded_cells(raw: object, name: str) -> list:
         raise NotebookError(f"{name} is not a valid notebook: {str(exc)[:300]}") from None
 
 
-def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
-    """The notebook's cells, upgraded to nbformat 4; raise ``NotebookError`` if unreadable."""
+def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, no link or pipe; raise ``NotebookError`` else."""
     if os.path.realpath(path) != os.path.abspath(path):
         raise NotebookError(f"{path.name} is a link, not a file: submit the notebook itself")
     try:
@@ -64,7 +64,12 @@ def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
         if info.st_size > max_bytes:
             raise NotebookError(f"{path.name} is {info.st_size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB "
                                 "limit: clear all outputs (Kernel > Restart & Clear Output), save and resubmit")
-        data = f.read(max_bytes + 1)
+        return f.read(max_bytes + 1)
+
+
+def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
+    """The notebook's cells, upgraded to nbformat 4; raise ``NotebookError`` if unreadable."""
+    data = read_bytes(path, max_bytes)
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

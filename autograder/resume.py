@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from functools import cache
 from pathlib import Path
 
 from . import result
 from .assignment import Assignment, Job, Selection
 from .limits import Limits
-from .notebook import MAX_BYTES
+from .notebook import NotebookError, read_bytes
 from .result import ERROR
 
 PACKAGE = Path(__file__).resolve().parent
@@ -32,15 +30,11 @@ def _code(assignment: Assignment) -> str:
 
 
 def _notebook(path: Path) -> str:
-    """A digest of the notebook's bytes, or what it is when it is no regular file (the grade says why)."""
+    """A digest of the notebook's bytes, or why it cannot be read (which its grade says too)."""
     try:
-        if not stat.S_ISREG(path.lstat().st_mode):
-            return "not a file"
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        return f"unreadable ({exc.errno})"
-    with os.fdopen(fd, "rb") as f:
-        return hashlib.sha256(f.read(MAX_BYTES + 1)).hexdigest()
+        return hashlib.sha256(read_bytes(path)).hexdigest()
+    except NotebookError as exc:
+        return f"unreadable: {exc}"
 
 
 def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
