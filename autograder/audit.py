@@ -313,8 +313,8 @@ def render(result: Audit) -> str:
         for o in result.of_kind(kind):
             why = problems(o, result.depends)
             lines.append(f"{o.answer.label}: " + ("; ".join(why) if why else
-                         "full marks on every name" if kind == INSTRUCTOR else
-                         f'zero on every name, "{NOT_IMPLEMENTED}" everywhere'))
+                                                  "full marks on every name" if kind == INSTRUCTOR else
+                                                  f'zero on every name, "{NOT_IMPLEMENTED}" everywhere'))
     if thin := result.thin():
         lines.append(f"fewer than {result.minimum_wrong} wrong answers: "
                      + ", ".join(f"{n} ({k})" for n, k in thin.items()))

@@ -4,9 +4,9 @@ A fork server (harness/zygote.py) imports torch once inside bubblewrap and
 forks one worker per submission in milliseconds. Each worker is pid 1 of
 namespaces of its own (processes, mounts, network, IPC), has no capabilities
 and sees, read-only, /usr, a few files of /etc, the Python installation, the
-virtual environment and the harness, and nothing else: no project, no
-submissions, no home, no network, no other worker; only a small private /tmp
-is writable.
+virtual environment, the harness and the grader's matplotlib font lists, and
+nothing else: no project, no submissions, no home, no network, no other
+worker; only a small private /tmp is writable.
 """
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ HARNESS = Path(__file__).resolve().parent / "harness"
 SANDBOX = "/run/grader"   # where the harness (and a virtual environment) appear inside bubblewrap
 SANDBOX_UID = 1000        # the sandbox's user id (mapped to the grader's own)
 START_SECONDS = 120       # a worker's first sign of life; the first one waits for the server to import torch
-_BOOT = "import sys; sys.path.insert(0, {root!r}); from harness.zygote import main; main({fd}, {modules!r})"
+FONTS = f"{SANDBOX}/fonts"  # the grader's matplotlib font lists, read-only, for the fork server to copy
+_BOOT = ("import sys; sys.path.insert(0, {root!r}); from harness.zygote import main; "
+         "main({fd}, {modules!r}, {fonts!r})")
 
 
 class WorkerDied(Exception):
@@ -89,7 +91,8 @@ def describe_mode() -> str:
     if kind == "bubblewrap":
         server = ("one fork server, each worker in namespaces of its own" if nested() else
                   "a sandbox per worker (nested namespaces are unavailable here, so each start imports torch)")
-        return f"sandbox: bubblewrap (no network, no files but the Python environment), {server}, process limits, {groups}"
+        return (f"sandbox: bubblewrap (no network, no files but the Python environment), {server}, "
+                f"process limits, {groups}")
     return (f"WARNING: sandbox degraded to process limits only ({detail}). Student code can read "
             f"this machine's files and reach the network ({groups}). Install bubblewrap for isolation.")
 
@@ -122,21 +125,34 @@ def _python_in_sandbox() -> tuple[list[str], str]:
     return ["--ro-bind", sys.prefix, f"{SANDBOX}/venv"], f"{SANDBOX}/venv/bin/python"
 
 
+def _font_lists() -> list[str]:
+    """Binds of the grader's own matplotlib font lists (``./kit setup`` makes one), for the fork server to copy
+    where its matplotlib looks: importing pyplot then reads a list instead of building one, 0.3 s of every
+    start. matplotlib lists its own fonts by relative paths and those of /usr by paths that hold inside too."""
+    cache = os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
+    binds = []
+    for path in sorted(Path(cache).glob("fontlist-v*.json")):
+        binds += ["--ro-bind", str(path), f"{FONTS}/{path.name}"]
+    return binds
+
+
 def command(fd: int, limits: Limits, modules: tuple[str, ...] = ()) -> list[str]:
     """The argv of a fork server reading spawn requests on socket ``fd``, inside bubblewrap when available.
 
     It imports torch and ``modules`` before it forks a worker."""
     if mode()[0] != "bubblewrap":
-        return [sys.executable, "-I", "-u", "-c", _BOOT.format(root=str(HARNESS.parent), fd=fd, modules=modules)]
+        return [sys.executable, "-I", "-u", "-c",
+                _BOOT.format(root=str(HARNESS.parent), fd=fd, modules=modules, fonts=None)]
     binds, python = _python_in_sandbox()
     # /tmp first: binds that lie under it (a project in /tmp) must land on top of the empty tmpfs
     return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
             "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-            *_system_binds(), *binds,
+            *_system_binds(), *binds, *_font_lists(),
             "--ro-bind", str(HARNESS), f"{SANDBOX}/harness",
             "--remount-ro", "/", "--chdir", "/tmp",
-            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX, fd=fd, modules=modules)]
+            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX, fd=fd, modules=modules, fonts=FONTS)]
 
 
 def selftest(limits: Limits) -> str | None:

@@ -108,7 +108,7 @@ class Student:
                 self._spent += time.monotonic() - started
             if cell.index not in self.runs:
                 error = reply.get("error")
-                self.runs[cell.index] = CellRun(cell.index, "error", _raised(error)) if error else CellRun(cell.index, "ok")
+                self.runs[cell.index] = CellRun(cell.index, "error" if error else "ok", _raised(error) if error else "")
         return worker
 
     def _retire(self, worker: Worker) -> None:

@@ -1,7 +1,11 @@
 """How a run starts its fork server: the slow modules its assignments declare and no more, and how its OpenMP
 threads wait."""
+import json
+import os
 import subprocess
 import sys
+
+import pytest
 
 from conftest import ROOT
 
@@ -54,3 +58,25 @@ def test_openmp_threads_spin_only_where_every_worker_could_train_on_cpus_of_its_
         waits[workers, train_threads] = env.get("OMP_WAIT_POLICY", f"spin {env.get('GOMP_SPINCOUNT')}")
     assert waits == {(0, 2): "PASSIVE", (1, 2): "spin 300000", (2, 2): "PASSIVE", (2, 1): "spin 300000",
                      (3, 1): "PASSIVE"}
+
+
+def test_the_fork_server_reads_the_graders_font_list_instead_of_building_one(tmp_path, monkeypatch):
+    """Building one took 0.3 s of every sandbox start."""
+    if sandbox.mode()[0] != "bubblewrap":
+        pytest.skip("without bubblewrap the server shares the grader's /tmp, where matplotlib keeps its list")
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True,
+                   env={**os.environ, "MPLCONFIGDIR": str(tmp_path)})
+    [path] = tmp_path.glob("fontlist-v*.json")
+    fonts = json.loads(path.read_text())
+    fonts["ttflist"].append({**fonts["ttflist"][0], "name": "Grader Marker"})  # a font that no build would list
+    path.write_text(json.dumps(fonts))
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path))
+    monkeypatch.setattr(sandbox, "nested", lambda: False)  # a server of its own, started now, for this worker
+    worker = sandbox.Worker(Limits())
+    try:
+        reply = worker.request({"op": "exec", "index": 0, "source": (
+            "import matplotlib.font_manager as fm\n"
+            "assert any(f.name == 'Grader Marker' for f in fm.fontManager.ttflist), 'built a list of its own'")}, 60)
+    finally:
+        worker.kill()
+    assert "error" not in reply, reply

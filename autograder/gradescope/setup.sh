@@ -25,3 +25,6 @@ fi
 
 # MNIST under data/ (Gradescope has internet while building, not while grading)
 .venv/bin/python -m autograder data
+
+# matplotlib's font list, which the sandbox's fork server reads instead of building its own (0.3 s a run)
+.venv/bin/python -c 'import matplotlib.font_manager'
