@@ -133,7 +133,8 @@ def _font_lists() -> list[str]:
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
     binds = []
     for path in sorted(Path(cache).glob("fontlist-v*.json")):
-        binds += ["--ro-bind", str(path), f"{FONTS}/{path.name}"]
+        if path.is_file():
+            binds += ["--ro-bind-try", str(path), f"{FONTS}/{path.name}"]
     return binds
 
 

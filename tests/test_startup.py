@@ -80,3 +80,19 @@ def test_the_fork_server_reads_the_graders_font_list_instead_of_building_one(tmp
     finally:
         worker.kill()
     assert "error" not in reply, reply
+
+
+def test_a_broken_font_list_costs_the_build_it_saves_and_nothing_more(tmp_path, monkeypatch):
+    if sandbox.mode()[0] != "bubblewrap":
+        pytest.skip("without bubblewrap the server shares the grader's /tmp, where matplotlib keeps its list")
+    (tmp_path / "fontlist-v0.json").write_text("{not json")
+    (tmp_path / "fontlist-v1.json").mkdir()
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path))
+    monkeypatch.setattr(sandbox, "nested", lambda: False)
+    worker = sandbox.Worker(Limits())
+    try:
+        reply = worker.request({"op": "exec", "index": 0, "source": "import matplotlib.pyplot as plt\nplt.plot([1])"},
+                               60)
+    finally:
+        worker.kill()
+    assert "error" not in reply, reply
