@@ -128,7 +128,9 @@ def _python_in_sandbox() -> tuple[list[str], str]:
 def _font_lists() -> list[str]:
     """Binds of the grader's own matplotlib font lists (``./kit setup`` makes one), for the fork server to copy
     where its matplotlib looks: importing pyplot then reads a list instead of building one, 0.3 s of every
-    start. matplotlib lists its own fonts by relative paths and those of /usr by paths that hold inside too."""
+    start. matplotlib lists its own fonts by relative paths and those of /usr by paths that hold inside too.
+    The folder is found as ``matplotlib.get_cachedir()`` finds it on Linux, without importing matplotlib (0.2 s)
+    before the server starts."""
     cache = os.environ.get("MPLCONFIGDIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
     binds = []

@@ -26,7 +26,7 @@ from .__main__ import serve, warm_up
 
 def main(control_fd: int, modules: tuple[str, ...] = (), fonts: str | None = None) -> None:
     if fonts:
-        _font_lists(fonts)
+        _copy_font_lists(fonts)
     warm_up(modules)
     isolate.not_dumpable()
     gc.freeze()  # keep the warmed-up heap shared with the workers
@@ -47,7 +47,7 @@ def main(control_fd: int, modules: tuple[str, ...] = (), fonts: str | None = Non
             os.close(fd)
 
 
-def _font_lists(folder: str) -> None:
+def _copy_font_lists(folder: str) -> None:
     """Copy the grader's matplotlib font lists from ``folder``, where there are some, to where matplotlib
     looks, so that it reads one instead of building its own. Any trouble: matplotlib builds one, as before."""
     try:
