@@ -78,8 +78,11 @@ class Student:
 
     # -- the notebook -------------------------------------------------------
     def _start(self) -> Worker:
-        if self._worker is not None and self._worker.alive:
-            return self._worker
+        if self._worker is not None:
+            if self._worker.alive:
+                return self._worker
+            self._worker.kill()  # it ended by itself: clean up after it
+            self._retire(self._worker)
         if self._restarts >= MAX_RESTARTS:
             raise CheckFailed("your notebook's Python process crashed or hung too often to go on grading")
         self._restarts += 1
@@ -117,6 +120,8 @@ class Student:
         self.output += worker.output
         if worker.output_dropped:
             self.output += f"\n[{worker.output_dropped} more bytes of output were dropped]\n"
+        if worker is self._worker:
+            self._worker = None
 
     def close(self) -> None:
         if self._worker is not None:
@@ -135,6 +140,8 @@ class Student:
         seconds = seconds or self.limits.call_seconds
         request = {"op": "probe", "probe": probe, "args": {"name": name, **args}}
         try:
+            if self._worker is not None and not self._worker.alive:  # it ended by itself after the last call
+                self._ended_after(self._left_running or self._last)
             worker = self._start()
             try:
                 reply = worker.request(request, seconds)
@@ -144,9 +151,7 @@ class Student:
                 self._retire(worker)
                 worker = self._start()
                 reply = worker.request(request, seconds)
-                if culprit is not None:
-                    self._broken[culprit] = (f"after {culprit} returned, your notebook's Python process "
-                                             f"ended by itself: does {culprit} leave a thread or process running?")
+                self._ended_after(culprit)
         except (WorkerTimeout, WorkerDied) as exc:
             self._retire(worker)
             self._broken[name] = (
@@ -162,6 +167,12 @@ class Student:
         if "error" in reply:
             raise StudentRaised(raised_message(name, reply["error"]), reply["error"].get("type", "?"))
         return revive(reply["ok"])
+
+    def _ended_after(self, culprit: str | None) -> None:
+        """The process ended by itself after ``culprit``'s call returned: checks of it are not run again."""
+        if culprit is not None:
+            self._broken[culprit] = (f"after {culprit} returned, your notebook's Python process ended by itself: "
+                                     f"does {culprit} leave a thread or process running?")
 
     def call(self, name: str, *args: Any, forbid: tuple[str, ...] = (), grad: tuple[int, ...] = (),
              grad_out: torch.Tensor | None = None, seconds: float | None = None, **kwargs: Any) -> Call:

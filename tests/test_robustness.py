@@ -171,3 +171,36 @@ def test_a_server_each_grades_a_notebook_in_full_and_ends_with_its_worker(a_serv
     graded = grade_notebook(SOURCE, Assignment(ASSIGNMENT))
     assert graded.result.status == "graded" and graded.result.score == graded.result.max_score, graded.result
     assert servers and all(s.proc.poll() is not None for s in servers), "a worker's own server outlived it"
+
+
+EXIT_SOON_AFTER = '''
+import os, threading, time
+
+def mse_loss(pred, target, reduction="mean"):
+    threading.Thread(target=lambda: (time.sleep(0.3), os._exit(0)), daemon=True).start()
+    return ((pred - target) ** 2).mean()
+'''
+
+
+def test_a_process_that_ends_between_calls_is_blamed_on_the_name_that_left_a_thread(tmp_path):
+    """Found dead before the next call (not during it), the process is still charged to the thread's name."""
+    import time
+
+    import torch
+
+    from autograder import notebook
+    from autograder.limits import Limits
+    from autograder.student import CheckFailed, Student
+
+    path = tmp_path / SOURCE.name
+    with_answers(SOURCE, {"mse_loss": EXIT_SOON_AFTER}, path)
+    student, x = Student(notebook.read(path), Limits()), torch.ones(3)
+    try:
+        student.call("mse_loss", x, x)
+        time.sleep(2)  # the thread ends the process meanwhile
+        assert student.call("mae_loss", x, x).value == 0  # on a fresh process
+        with pytest.raises(CheckFailed, match="after mse_loss returned, your notebook's Python process ended by"):
+            student.call("mse_loss", x, x)
+    finally:
+        student.close()
+    assert student.output.count("exp(big)") == 2, "the notebook ran once per process"
