@@ -1,4 +1,4 @@
-"""Per-worker control groups: a cap on processes and on memory for the whole process tree.
+"""Control groups: a cap on processes and on memory for a worker's whole process tree.
 
 rlimits are per process (and RLIMIT_NPROC is ignored for root), so a fork
 bomb or a swarm of children needs a cgroup. Used where /sys/fs/cgroup (v1)
@@ -22,12 +22,16 @@ def _settings(processes: int, memory_mb: int) -> dict[str, tuple[str, str]]:
 
 
 def available() -> list[str]:
-    """The controllers this process can create groups in."""
+    """The controllers this process can create groups in. Empty groups of graders that have ended (killed
+    before they could remove them) are removed."""
     found = []
     for controller in _settings(1, 1):
         base = ROOT / controller / "autograder"
         try:
             base.mkdir(exist_ok=True)
+            for stale in base.glob("w*-*"):
+                if not Path(f"/proc/{stale.name[1:].split('-')[0]}").exists():
+                    _rmdir(stale)
             probe = base / f"probe-{os.getpid()}"
             probe.mkdir(exist_ok=True)
             probe.rmdir()
@@ -38,7 +42,8 @@ def available() -> list[str]:
 
 
 class Group:
-    """One worker's groups: the grader ``add``s the worker, and ``remove``s the group after it ended."""
+    """The groups of one slot (sandbox.Slot): the grader ``add``s the slot's fork server once, and every worker
+    it forks is born inside, one at a time; ``kill`` clears the group between workers."""
 
     def __init__(self, processes: int, memory_mb: int, controllers: list[str]):
         self.paths: list[Path] = []
@@ -62,14 +67,26 @@ class Group:
             except OSError:  # it has already exited
                 pass
 
-    def peak_mb(self) -> float:
-        """The group's peak memory use so far, in MiB (0 without a memory group)."""
+    def _memory(self, knob: str) -> int:
         for path in self.paths:
             try:
-                return int((path / "memory.max_usage_in_bytes").read_text()) / 2**20
+                return int((path / knob).read_text())
             except OSError:
                 continue
-        return 0.0
+        return 0
+
+    def reset_peak(self) -> float:
+        """Start the peak afresh from now; return the memory in use now, in MiB (0 without a memory group)."""
+        for path in self.paths:
+            try:
+                (path / "memory.max_usage_in_bytes").write_text("0")  # the peak becomes the use now
+            except OSError:
+                continue
+        return self._memory("memory.usage_in_bytes") / 2**20
+
+    def peak_mb(self) -> float:
+        """The group's peak memory use since ``reset_peak``, in MiB (0 without a memory group)."""
+        return self._memory("memory.max_usage_in_bytes") / 2**20
 
     def members(self) -> set[int]:
         pids: set[int] = set()
@@ -80,18 +97,26 @@ class Group:
                 continue
         return pids
 
-    def remove(self, seconds: float = 5.0) -> None:
-        """Kill every process still in the group (detached ones too), then delete it."""
+    def kill(self, spare: int = 0, seconds: float = 5.0) -> None:
+        """Kill every process in the group but ``spare`` (detached ones too), and wait until they are gone."""
         deadline = time.monotonic() + seconds
-        while (pids := self.members()) and time.monotonic() < deadline:
+        while (pids := self.members() - {spare}) and time.monotonic() < deadline:
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            time.sleep(0.05)
+            time.sleep(0.005)
+
+    def remove(self) -> None:
+        """Kill every process in the group, then delete it."""
+        self.kill()
         for path in self.paths:
-            try:
-                path.rmdir()
-            except OSError:
-                pass
+            _rmdir(path)
+
+
+def _rmdir(path: Path) -> None:
+    try:
+        path.rmdir()
+    except OSError:  # not empty, or gone
+        pass

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import notebook, result
+from . import notebook, result, sandbox
 from .assignment import Assignment, Job, Selection, warm_up
 from .limits import Limits
 from .plugin import run_checks
@@ -92,6 +92,8 @@ def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> 
         log = [traceback.format_exc()]
         res = SubmissionResult(job.student, job.assignment.id, ERROR, [],
                                "The grader failed on this submission; your instructor has the details.")
+    finally:
+        sandbox.close_slots()  # those this process made; a batch's lanes belong to the batch
     res = _merge(res, out_dir, selection)
     res.fingerprint = fingerprint(job, limits, selection)
     path = result.save(res, out_dir)
@@ -117,25 +119,27 @@ def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selec
     budget = limits.notebook_seconds + 600  # a grader child that outlives this is killed
     pending = unfinished(jobs, out_dir, limits, selection) if pending is None else list(pending)
     warm(pending)
-    running, failures = {}, 0
+    running, failures, lanes = {}, 0, list(range(workers))
     with tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit="submission", disable=not progress,
               dynamic_ncols=True) as bar:
         if len(pending) < len(jobs):
             bar.write(f"resuming: {len(jobs) - len(pending)} submission(s) already graded from the same files "
                       "and options (--regrade grades them again)")
         while pending or running:
-            while pending and len(running) < workers:
-                job = pending.pop(0)
+            while pending and lanes:
+                job, lane = pending.pop(0), lanes.pop()
+                sandbox.lane(lane, limits)  # the child's workers are forked in this lane's cgroup
                 proc = ctx.Process(target=grade_job, args=(job, out_dir, limits, selection), daemon=True)
                 proc.start()
-                running[proc.sentinel] = (proc, job, time.monotonic())
+                running[proc.sentinel] = (proc, job, time.monotonic(), lane)
             for sentinel in wait(list(running), timeout=1.0):
-                proc, job, _ = running.pop(sentinel)
+                proc, job, _, lane = running.pop(sentinel)
+                lanes.append(lane)
                 proc.join()
                 failures += _after(job, proc.exitcode, out_dir)
                 bar.update(1)
                 bar.set_postfix(failed=failures)
-            for sentinel, (proc, job, started) in list(running.items()):
+            for sentinel, (proc, job, started, _) in list(running.items()):
                 if time.monotonic() - started > budget:
                     proc.kill()
     results = result.load_all(out_dir)

@@ -1,7 +1,8 @@
 """Start the student's worker process: in bubblewrap where the kernel allows, else with process limits only.
 
-A fork server (harness/zygote.py) imports torch once inside bubblewrap and
-forks one worker per submission in milliseconds. Each worker is pid 1 of
+A fork server (harness/zygote.py) imports torch once inside bubblewrap. Each
+process that grades forks a copy of it, a slot, put once into cgroups of its
+own, which forks that process's workers in milliseconds. Each worker is pid 1 of
 namespaces of its own (processes, mounts, network, IPC), has no capabilities
 and sees, read-only, /usr, a few files of /etc, the Python installation, the
 virtual environment, the harness and the grader's matplotlib font lists, and
@@ -10,6 +11,7 @@ worker; only a small private /tmp is writable.
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
@@ -275,13 +277,142 @@ def start(limits: Limits, warm_up: tuple[str, ...] = ALL_WARM_UP, workers: int =
 
 
 def _server(limits: Limits, fresh: bool = False) -> Server:
-    """The server a new worker forks from: a server of its own imports only torch."""
+    """The server a new slot forks from: a server of its own imports only torch."""
     global _shared
     if not _shared_server():
         return Server(limits)
     if fresh or _shared is None or _shared.exit_code() is not None:
         _shared = Server(limits, ("matplotlib.pyplot", *_warm_up))  # pyplot: every notebook imports it
     return _shared
+
+
+def _hello(sock: socket.socket) -> int:
+    """Wait for a forked process's first byte on ``sock`` (with SO_PASSCRED set); its pid as this process sees
+    it, or 0 if none came."""
+    ready = select.select([sock], [], [], START_SECONDS)[0]
+    hello, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(12)) if ready else (b"", [], 0, None)
+    pid = next((struct.unpack("iII", data[:12])[0] for level, kind, data in ancillary
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), 0)
+    return pid if hello == wire.HELLO else 0
+
+
+def _not_started(server: Server, output: str = "") -> WorkerDied:
+    code = server.exit_code(wait=2)
+    reason = "did not start" if code is None else f"did not start: the sandbox {_exit_reason(code)}"
+    return WorkerDied(f"{reason}; its output:\n{(server.output.text + output)[-2000:]}")
+
+
+class Slot:
+    """A copy of a fork server, in cgroups of its own, that forks one worker at a time: each is born in the
+    group. Moving a worker in instead waited for an RCU grace period (8 ms under load), and every fork on the
+    machine waited with it. A slot of the shared server is used again by the next worker of this process."""
+
+    def __init__(self, server: Server, limits: Limits):
+        self.server, self.owner, self._own_server = server, os.getpid(), server is not _shared
+        self.group = cgroup.Group(limits.processes, limits.memory_mb, controllers())
+        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._pidfd, self._base_mb = -1, 0.0
+        try:
+            self._control.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            server.spawn({"server": True}, [theirs.fileno()])
+        except OSError:  # the server has gone
+            self.close()
+            raise
+        finally:
+            theirs.close()
+        self.pid = _hello(self._control)
+        try:
+            self._pidfd = os.pidfd_open(self.pid) if self.pid else -1
+        except ProcessLookupError:
+            pass
+        if self._pidfd < 0:
+            error = _not_started(server)  # before close() stops a server of its own
+            self.close()
+            raise error
+        self._control.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
+        self.group.add(self.pid)
+        _made.append(self)
+
+    @property
+    def reusable(self) -> bool:
+        return (_shared_server() and self.server is _shared and self._pidfd >= 0
+                and not select.select([self._pidfd], [], [], 0)[0])
+
+    def spawn(self, spec: dict, fds: list[int]) -> None:
+        """Fork a worker; its peak memory counts from now."""
+        self.group.kill(spare=self.pid)  # what an earlier worker's grader, killed, left behind
+        self._base_mb = self.group.reset_peak()
+        socket.send_fds(self._control, [json.dumps(spec).encode()], fds)
+
+    def peak_mb(self) -> float:
+        """The peak memory of the worker forked last, in MiB (0 without a memory group)."""
+        return max(self.group.peak_mb() - self._base_mb, 0.0)
+
+    def release(self) -> None:
+        """After its worker ended: kill what it left behind, and keep the slot for the next worker if it can be."""
+        self.group.kill(spare=self.pid)
+        if self.reusable:
+            _free.append(self)
+        else:
+            self.close()
+
+    def close(self) -> None:
+        self._control.close()
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
+        self.group.remove()
+        if self._own_server:
+            self.server.stop()
+        if self in _made:
+            _made.remove(self)
+
+
+_made: list[Slot] = []   # the slots this process made, which close_slots() closes
+_free: list[Slot] = []   # slots without a worker, for this process's next one
+_lanes: dict[int, Slot] = {}  # the slot of each lane of a batch (see lane())
+
+
+def _slot(limits: Limits) -> Slot:
+    """A free slot of the shared server, else a new one; a new server if the old one has gone."""
+    while _free:
+        slot = _free.pop()
+        if slot.reusable:
+            return slot
+        slot.close()
+    for fresh in (False, True):
+        server = _server(limits, fresh)
+        try:
+            return Slot(server, limits)
+        except OSError:
+            continue
+    raise _not_started(server)
+
+
+def lane(index: int, limits: Limits) -> None:
+    """Before a batch forks the grader of lane ``index``: make that lane's slot, once, and leave it this
+    process's only free one, so that the forked grader's workers use it. A server of its own per worker
+    (no nested namespaces) makes no lanes."""
+    if not _shared_server():
+        return
+    slot = _lanes.get(index)
+    if slot is None or not slot.reusable:
+        _free[:] = [s for s in _free if s not in _lanes.values()]
+        try:
+            slot = _lanes[index] = _slot(limits)
+        except WorkerDied:  # the grader's worker tries again, and reports it
+            _free.clear()
+            return
+    _free[:] = [slot]
+
+
+@atexit.register
+def close_slots() -> None:
+    """Close the slots this process made, and the processes in them."""
+    for slot in [s for s in _made if s.owner == os.getpid()]:
+        slot.close()
+    _free.clear()
+    _lanes.clear()
 
 
 def _spec(limits: Limits) -> dict:
@@ -291,20 +422,20 @@ def _spec(limits: Limits) -> dict:
 
 
 class Worker:
-    """One sandboxed student process, forked by the server and spoken to with wire frames."""
+    """One sandboxed student process, forked by a slot's server and spoken to with wire frames."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
         self.exit_code: int | None = None
         self.peak_mb = 0.0
-        self._group = cgroup.Group(limits.processes, limits.memory_mb, controllers())
+        self._slot: Slot | None = _slot(limits)
+        self._server = self._slot.server
         requests_r, self._requests = os.pipe()
         self._replies, replies_w = socket.socketpair()
         self._replies.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # to learn the worker's pid
         out_r, out_w = os.pipe()
         life_r, self._life = os.pipe()
         self._out = _Output(out_r, limits.output_bytes)
-        self._server = _server(limits)
         fds = [requests_r, replies_w.fileno(), out_w, life_r]
         try:
             self._spawn(fds)
@@ -313,25 +444,23 @@ class Worker:
             for fd in (requests_r, out_w, life_r):
                 os.close(fd)
         self.pid, self._pidfd = self._greet()
-        self._group.add(self.pid)
 
     def _spawn(self, fds: list[int]) -> None:
         try:
-            self._server.spawn(_spec(self.limits), fds)
-        except OSError:  # the server has gone: start another
-            self._server = _server(self.limits, fresh=True)
+            self._slot.spawn(_spec(self.limits), fds)
+        except OSError:  # the slot's server has gone: take another
+            self._slot.close()
+            self._slot = _slot(self.limits)
+            self._server = self._slot.server
             try:
-                self._server.spawn(_spec(self.limits), fds)
+                self._slot.spawn(_spec(self.limits), fds)
             except OSError:
                 self._not_started()
 
     def _greet(self) -> tuple[int, int]:
         """Wait for the worker's first byte; return its pid (as this process sees it) and a pidfd."""
-        ready = select.select([self._replies], [], [], START_SECONDS)[0]
-        hello, ancillary, _, _ = self._replies.recvmsg(1, socket.CMSG_SPACE(12)) if ready else (b"", [], 0, None)
-        pid = next((struct.unpack("iII", data[:12])[0] for level, kind, data in ancillary
-                    if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS), 0)
-        if hello == wire.HELLO and pid > 0:
+        pid = _hello(self._replies)
+        if pid > 0:
             try:
                 return pid, os.pidfd_open(pid)
             except ProcessLookupError:
@@ -341,10 +470,9 @@ class Worker:
     def _not_started(self) -> NoReturn:
         self._pidfd = -1
         self._close()
-        self._group.remove()
-        code = self._server.exit_code(wait=2)
-        reason = "did not start" if code is None else f"did not start: the sandbox {_exit_reason(code)}"
-        raise WorkerDied(f"{reason}; its output:\n{(self._server.output.text + self.output)[-2000:]}")
+        error = _not_started(self._server, self.output)  # before close() stops a server of its own
+        self._slot.close()
+        raise error
 
     @property
     def output(self) -> str:
@@ -391,7 +519,7 @@ class Worker:
     def kill(self) -> None:
         """Kill the worker and everything it started."""
         if self._pidfd >= 0:
-            self.peak_mb = max(self.peak_mb, self._group.peak_mb() or _peak_of(self.pid))
+            self.peak_mb = max(self.peak_mb, self._slot.peak_mb() or _peak_of(self.pid))
             try:
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)  # as pid 1 of its namespace, it takes all along
                 if not nested():
@@ -402,9 +530,9 @@ class Worker:
             self._pidfd = -1
         self._close()
         self._out.join(2)
-        self._group.remove()
-        if self._server is not _shared:
-            self._server.stop()
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None
 
     def _close(self) -> None:
         for fd in (self._requests, self._life):

@@ -6,7 +6,9 @@ worker's requests, its replies (a Unix socket), its output and a "life" pipe
 held by the grader. For each one the server forks a keeper, which (when
 ``isolate`` is set) enters new namespaces and forks the worker as their pid 1.
 The keeper kills the worker when the grader lets go of the life pipe and
-reports the worker's exit status as a last frame on the replies socket.
+reports the worker's exit status as a last frame on the replies socket. A
+request ``{"server": true}`` with one descriptor forks a copy of the server
+that serves on that socket (a slot's server, see sandbox.Slot).
 """
 from __future__ import annotations
 
@@ -31,7 +33,11 @@ def main(control_fd: int, modules: tuple[str, ...] = (), fonts: str | None = Non
     isolate.not_dumpable()
     gc.freeze()  # keep the warmed-up heap shared with the workers
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
-    control = socket.socket(fileno=control_fd)
+    _serve(socket.socket(fileno=control_fd))
+
+
+def _serve(control: socket.socket) -> None:
+    """Fork a keeper for each spawn request on ``control``, or a server of its own for ``{"server": true}``."""
     while True:
         data, fds, _, _ = socket.recv_fds(control, 65536, 4)
         if not data:
@@ -40,11 +46,24 @@ def main(control_fd: int, modules: tuple[str, ...] = (), fonts: str | None = Non
         if os.fork() == 0:
             control.close()
             try:
-                _keeper(json.loads(data), fds)
+                spec = json.loads(data)
+                if spec.get("server"):
+                    _server(fds[0])
+                else:
+                    _keeper(spec, fds)
             finally:
                 os._exit(70)
         for fd in fds:
             os.close(fd)
+
+
+def _server(control_fd: int) -> None:
+    """Serve on a control socket of its own. The grader puts this copy in a cgroup once, and the workers it
+    forks are born there: moving each one in would wait for an RCU grace period, stalling every fork meanwhile."""
+    control = socket.socket(fileno=control_fd)
+    control.sendmsg([wire.HELLO])  # the grader learns its pid from this
+    _serve(control)
+    os._exit(0)
 
 
 def _copy_font_lists(folder: str) -> None:
