@@ -47,6 +47,7 @@ class Group:
 
     def __init__(self, processes: int, memory_mb: int, controllers: list[str]):
         self.paths: list[Path] = []
+        self._memory: Path | None = None  # the memory group, whose knobs tell the peak
         name = f"w{os.getpid()}-{next(_ids)}"
         for controller, (knob, value) in _settings(processes, memory_mb).items():
             if controller not in controllers:
@@ -58,6 +59,8 @@ class Group:
                 self.paths.append(path)
             except OSError:
                 continue
+            if controller == "memory":
+                self._memory = path
 
     def add(self, pid: int) -> None:
         """Put process ``pid`` (and so its future children) in the group."""
@@ -67,26 +70,24 @@ class Group:
             except OSError:  # it has already exited
                 pass
 
-    def _memory(self, knob: str) -> int:
-        for path in self.paths:
-            try:
-                return int((path / knob).read_text())
-            except OSError:
-                continue
-        return 0
+    def _read_mb(self, knob: str) -> float:
+        try:
+            return int((self._memory / knob).read_text()) / 2**20 if self._memory else 0.0
+        except OSError:
+            return 0.0
 
     def reset_peak(self) -> float:
         """Start the peak afresh from now; return the memory in use now, in MiB (0 without a memory group)."""
-        for path in self.paths:
+        if self._memory:
             try:
-                (path / "memory.max_usage_in_bytes").write_text("0")  # the peak becomes the use now
+                (self._memory / "memory.max_usage_in_bytes").write_text("0")  # the peak becomes the use now
             except OSError:
-                continue
-        return self._memory("memory.usage_in_bytes") / 2**20
+                pass
+        return self._read_mb("memory.usage_in_bytes")
 
     def peak_mb(self) -> float:
         """The group's peak memory use since ``reset_peak``, in MiB (0 without a memory group)."""
-        return self._memory("memory.max_usage_in_bytes") / 2**20
+        return self._read_mb("memory.max_usage_in_bytes")
 
     def members(self) -> set[int]:
         pids: set[int] = set()
