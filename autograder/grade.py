@@ -50,6 +50,7 @@ def grade_notebook(path: Path, assignment: Assignment, student_id: str = "studen
         plugin = run_checks(assignment.checks, student, selection)
     finally:
         student.close()
+    plugin.charge(student.blamed)
     if any(c.error for c in plugin.results):
         status = ERROR
     summary = _summary(status, student, cells)

@@ -46,6 +46,14 @@ class GradingPlugin:
         if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
             self.results.append(self._judge(item, call))
 
+    def charge(self, blamed: dict[str, str]) -> None:
+        """A name blamed for ending the process (a thread it left ran on) after its checks had passed still loses
+        its last check: when the process ends is a race, its grade must not be."""
+        for name, why in blamed.items():
+            own = [r for r in self.results if r.name == name]
+            if own and all(r.score >= r.max_score for r in own):
+                own[-1].score, own[-1].output = 0.0, why
+
     def _judge(self, item: pytest.Item, call: pytest.CallInfo) -> CheckResult:
         name, points = _graded(item)
         result = CheckResult(name, _title(item), 0.0, points)

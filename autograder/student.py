@@ -123,8 +123,15 @@ class Student:
         if worker is self._worker:
             self._worker = None
 
+    @property
+    def blamed(self) -> dict[str, str]:
+        """Names found to hang or to end the process, and why."""
+        return dict(self._broken)
+
     def close(self) -> None:
         if self._worker is not None:
+            if not self._worker.alive:  # it ended by itself after the last call
+                self._ended_after(self._left_running or self._last)
             self._worker.kill()
             self._retire(self._worker)
             self._worker = None
@@ -210,6 +217,7 @@ class Unreadable:
         self.reason = reason
         self.output = ""
         self.peak_mb = 0.0
+        self.blamed: dict[str, str] = {}
 
     def __getattr__(self, attr: str) -> Any:
         if attr in ("call", "probe"):
