@@ -1,4 +1,4 @@
-"""``python -m autograder``: grade, release, check, audit, report, export, bundle, data."""
+"""``python -m autograder``: grade, release, check, audit, report, export, bundle, data, sandbox."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .assignment import ALL_WARM_UP, Selection, find_jobs, warm_up
 from .limits import Limits
+from .modes import NONE, UNSAFE_FLAG, mode, refusal
 from .resume import unfinished
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,13 +32,14 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                            metavar="N", help=f"default {f.default}")
 
 
-def _start_sandbox(args: argparse.Namespace, workers: int, imports: tuple[str, ...] = ALL_WARM_UP) -> None:
+def _start_sandbox(args: argparse.Namespace, workers: int, imports: tuple[str, ...] = ALL_WARM_UP,
+                   private: tuple[Path, ...] = ()) -> None:
     """Print the sandbox mode and start its fork server, which imports torch (and ``imports``) while the
-    grader does too; at most ``workers`` workers will run at once."""
+    grader does too; at most ``workers`` workers will run at once; ``private`` folders are hidden from them."""
     from .sandbox import describe_mode, start
 
     print(describe_mode(), file=sys.stderr)
-    start(_limits(args), imports, workers)
+    start(_limits(args), imports, workers, private)
 
 
 def _sandbox_works(args: argparse.Namespace) -> bool:
@@ -65,7 +67,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
                           frozenset(args.skip.split(",")) if args.skip else frozenset())
     pending = jobs if args.regrade else unfinished(jobs, args.out, _limits(args), selection)
     if pending:  # else no student code runs, and no sandbox is needed
-        _start_sandbox(args, min(args.jobs, len(pending)), warm_up(j.assignment for j in pending))
+        if mode().name == NONE and not args.unsafe_no_sandbox:
+            print(refusal(), file=sys.stderr)
+            return 3
+        args.out.mkdir(parents=True, exist_ok=True)
+        _start_sandbox(args, min(args.jobs, len(pending)), warm_up(j.assignment for j in pending),
+                       (args.out, args.submitted))
     from . import report
     from .grade import grade_batch, warm
     from .pages import write_pages
@@ -79,6 +86,18 @@ def cmd_grade(args: argparse.Namespace) -> int:
     print(report.summary(results))
     print(f"results: {args.out}/<student>/<assignment>/results.json and {args.out / 'grades.csv'}")
     print(f"report: {write_pages(args.out)[0]} (a feedback.html beside each results.json)")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from .sandbox import describe_mode
+
+    print(describe_mode())
+    if mode().name == NONE:
+        print(refusal())
+        return 3
+    for problem in mode().problems:  # why a better mode was not chosen
+        print(f"  not used: {problem}")
     return 0
 
 
@@ -175,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade every submission again (by default a run resumes: results from the same notebook "
                         "contents, grading code and options are kept)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(UNSAFE_FLAG, action="store_true",
+                   help="grade even where no sandbox works, with process limits alone: student code can then read "
+                        "the hidden checks, reach the network and forge results (each result says so)")
     _add_limits(p)
     p.set_defaults(func=cmd_grade)
 
@@ -194,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-slow", action="store_true", help="leave out the names in SLOW (test_accuracy trains)")
     _add_limits(p)
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("sandbox", help="print the sandbox mode student code gets here; if none, why and the fixes")
+    p.set_defaults(func=cmd_sandbox)
 
     p = sub.add_parser("data", help="put MNIST in torchvision's layout under data/")
     p.add_argument("--mirror", type=Path, help="a folder holding MNIST/raw/*.gz (default: download)")

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import notebook, result, sandbox
+from . import modes, notebook, result, sandbox
 from .assignment import Assignment, Job, Selection, warm_up
 from .limits import Limits
 from .plugin import run_checks
@@ -97,6 +97,7 @@ def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> 
         sandbox.close_slots()  # those this process made; a batch's lanes belong to the batch
     res = _merge(res, out_dir, selection)
     res.fingerprint = fingerprint(job, limits, selection)
+    res.sandbox = modes.mode().name
     path = result.save(res, out_dir)
     for name, text in (("grader.log", "\n".join(log)), ("output.txt", output)):
         if text:
@@ -155,7 +156,8 @@ def _after(job: Job, exitcode: int | None, out_dir: Path) -> int:
     fresh = path.exists() and exitcode == 0
     if not fresh:
         result.save(SubmissionResult(job.student, job.assignment.id, ERROR, [], (
-            f"The grader process for this submission ended abnormally (exit code {exitcode})."), 0.0), out_dir)
+            f"The grader process for this submission ended abnormally (exit code {exitcode})."), 0.0,
+            sandbox=modes.mode().name), out_dir)
         return 1
     status = json.loads(path.read_text())["extra_data"]["status"]
     return int(status != GRADED)

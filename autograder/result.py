@@ -36,6 +36,7 @@ class SubmissionResult:
     seconds: float = 0.0
     memory_mb: float = 0.0  # the peak memory of the student's processes
     fingerprint: str = ""   # what it was graded from (see resume.fingerprint), to resume a batch
+    sandbox: str = ""       # the sandbox mode student code ran in (modes.py)
 
     def scores(self) -> dict[str, tuple[float, float]]:
         """Per graded name: (score, max score)."""
@@ -65,7 +66,8 @@ class SubmissionResult:
                        "output": c.output, "visibility": "visible"} for c in self.checks],
             "extra_data": {"student": self.student, "assignment": self.assignment, "status": self.status,
                            "grader_errors": sum(c.error for c in self.checks),
-                           "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint},
+                           "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint,
+                           "sandbox": self.sandbox},
         }
 
     @classmethod
@@ -77,7 +79,7 @@ class SubmissionResult:
             checks.append(CheckResult(name, title, t["score"], t["max_score"], t.get("output", "")))
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
                    checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
-                   extra.get("fingerprint", ""))
+                   extra.get("fingerprint", ""), extra.get("sandbox", ""))
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -117,16 +119,16 @@ def load_all(out_dir: Path) -> list[SubmissionResult]:
 
 
 def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
-    """One row per student and assignment: status, a column per graded name, total."""
+    """One row per student and assignment: status, sandbox mode, a column per graded name, total."""
     names: list[str] = []
     for r in results:
         names += [n for n in r.scores() if n not in names]
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["student", "assignment", "status", *names, "total", "max_total"])
+    writer.writerow(["student", "assignment", "status", "sandbox", *names, "total", "max_total"])
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):
         scores = r.scores()
-        writer.writerow([r.student, r.assignment, r.status,
+        writer.writerow([r.student, r.assignment, r.status, r.sandbox,
                          *[_num(scores[n][0]) if n in scores else "" for n in names],
                          _num(r.score), _num(r.max_score)])
     write_atomic(path, buf.getvalue())

@@ -1,7 +1,8 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
 The inputs are the notebook's bytes, the code that decides the marks (the assignment's checks, check.py and
-the sandbox's harness), the limits and the selection of graded names. Torch-free, so that a run can tell
+the sandbox's harness), the limits, the selection of graded names and the sandbox mode (a result graded
+without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell
 before it starts the sandbox whether it needs one.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from . import result
 from .assignment import Assignment, Job, Selection
 from .limits import Limits
+from .modes import mode
 from .notebook import NotebookError, read_bytes
 from .result import ERROR
 
@@ -38,10 +40,10 @@ def _notebook(path: Path) -> str:
 
 
 def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
-    """What a result is graded from: the notebook, the grading code, the limits, the selection."""
+    """What a result is graded from: the notebook, the grading code, the limits, the selection, the mode."""
     digest = hashlib.sha256()
     for part in (_notebook(job.path), _code(job.assignment), repr(limits), repr(sorted(selection.only or ())),
-                 repr(sorted(selection.skip))):
+                 repr(sorted(selection.skip)), mode().name):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 

@@ -1,13 +1,14 @@
-"""Start the student's worker process: in bubblewrap where the kernel allows, else with process limits only.
+"""Start the student's worker process, in the sandbox that the mode (modes.py) gives.
 
-A fork server (harness/zygote.py) imports torch once inside bubblewrap. Each
-process that grades forks a copy of it, a slot, put once into cgroups of its
-own, which forks that process's workers in milliseconds. Each worker is pid 1 of
-namespaces of its own (processes, mounts, network, IPC), has no capabilities
-and sees, read-only, /usr, a few files of /etc, the Python installation, the
-virtual environment, the harness and the grader's matplotlib font lists, and
-nothing else: no project, no submissions, no home, no network, no other
-worker; only a small private /tmp is writable.
+A fork server (harness/zygote.py) imports torch once, inside bubblewrap where
+that is the mode. Each process that grades forks a copy of it, a slot, put once
+into cgroups of its own, which forks that process's workers in milliseconds.
+In bubblewrap each worker is pid 1 of namespaces of its own (processes, mounts,
+network, IPC), has no capabilities and sees, read-only, /usr, a few files of
+/etc, the Python installation, the virtual environment, the harness and the
+grader's matplotlib font lists, and nothing else; only a small private /tmp is
+writable. In the container mode each slot's workers become an unprivileged
+user of the slot's own (container.py), confined by seccomp and Landlock.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import functools
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import struct
@@ -24,21 +24,19 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import cgroup
+from . import bubblewrap, cgroup, container, modes
 from .assignment import ALL_WARM_UP
+from .bubblewrap import HARNESS
 from .harness import wire
 from .limits import Limits
 
-HARNESS = Path(__file__).resolve().parent / "harness"
-SANDBOX = "/run/grader"   # where the harness (and a virtual environment) appear inside bubblewrap
-SANDBOX_UID = 1000        # the sandbox's user id (mapped to the grader's own)
-START_SECONDS = 120       # a worker's first sign of life; the first one waits for the server to import torch
-FONTS = f"{SANDBOX}/fonts"  # the grader's matplotlib font lists, read-only, for the fork server to copy
 _BOOT = ("import sys; sys.path.insert(0, {root!r}); from harness.zygote import main; "
          "main({fd}, {modules!r}, {fonts!r})")
+START_SECONDS = 120       # a worker's first sign of life; the first one waits for the server to import torch
 
 
 class WorkerDied(Exception):
@@ -50,114 +48,28 @@ class WorkerTimeout(Exception):
 
 
 @functools.cache
-def mode() -> tuple[str, str]:
-    """``("bubblewrap", detail)`` when a trial sandbox starts, else ``("rlimits", why)``."""
-    if os.environ.get("AUTOGRADER_SANDBOX") == "rlimits":
-        return "rlimits", "AUTOGRADER_SANDBOX=rlimits was set"
-    bwrap = shutil.which("bwrap")
-    if not bwrap:
-        return "rlimits", "bubblewrap (bwrap) is not installed"
-    try:
-        trial = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "true"],
-                               capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return "rlimits", f"bubblewrap did not start: {exc}"
-    if trial.returncode != 0:
-        return "rlimits", f"bubblewrap cannot create namespaces here: {trial.stderr.strip()}"
-    return "bubblewrap", bwrap
-
-
-@functools.cache
-def nested() -> bool:
-    """Whether workers can get namespaces of their own inside bubblewrap, so that they may share one server."""
-    if mode()[0] != "bubblewrap":
-        return False
-    boot = f"import sys; sys.path.insert(0, {str(HARNESS.parent)!r}); from harness.isolate import trial; trial()"
-    try:
-        return subprocess.run([mode()[1], "--unshare-all", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-                               "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
-                               "--", sys.executable, "-I", "-c", boot],
-                              capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-@functools.cache
 def controllers() -> list[str]:
     return cgroup.available()
 
 
 def describe_mode() -> str:
-    kind, detail = mode()
-    groups = f"cgroups ({', '.join(controllers())})" if controllers() else "no cgroups"
-    if kind == "bubblewrap":
-        server = ("one fork server, each worker in namespaces of its own" if nested() else
-                  "a sandbox per worker (nested namespaces are unavailable here, so each start imports torch)")
-        return (f"sandbox: bubblewrap (no network, no files but the Python environment), {server}, "
-                f"process limits, {groups}")
-    return (f"WARNING: sandbox degraded to process limits only ({detail}). Student code can read "
-            f"this machine's files and reach the network ({groups}). Install bubblewrap for isolation.")
-
-
-ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", "passwd", "group", "nsswitch.conf")
-
-
-def _system_binds() -> list[str]:
-    args: list[str] = []
-    for name in ETC:
-        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64"):
-        if os.path.islink(top):
-            args += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            args += ["--ro-bind", top, top]
-    base = os.path.realpath(sys.base_prefix)
-    if not base.startswith("/usr"):
-        args += ["--ro-bind", base, base]
-    return args
-
-
-def _python_in_sandbox() -> tuple[list[str], str]:
-    """Binds for this Python and the interpreter's path inside bubblewrap.
-
-    A virtual environment appears under /run/grader, outside /tmp, which every worker replaces with its own.
-    """
-    if sys.prefix == sys.base_prefix:
-        return [], os.path.join(sys.prefix, "bin", "python3")
-    return ["--ro-bind", sys.prefix, f"{SANDBOX}/venv"], f"{SANDBOX}/venv/bin/python"
-
-
-def _font_lists() -> list[str]:
-    """Binds of the grader's own matplotlib font lists (``./kit setup`` makes one), for the fork server to copy
-    where its matplotlib looks: importing pyplot then reads a list instead of building one, 0.3 s of every
-    start. matplotlib lists its own fonts by relative paths and those of /usr by paths that hold inside too.
-    The folder is found as ``matplotlib.get_cachedir()`` finds it on Linux, without importing matplotlib (0.2 s)
-    before the server starts."""
-    cache = os.environ.get("MPLCONFIGDIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "matplotlib")
-    binds = []
-    for path in sorted(Path(cache).glob("fontlist-v*.json")):
-        if path.is_file():
-            binds += ["--ro-bind-try", str(path), f"{FONTS}/{path.name}"]
-    return binds
+    """The sandbox mode, as every run prints it first."""
+    return modes.describe(f"cgroups ({', '.join(controllers())})" if controllers() else "no cgroups")
 
 
 def command(fd: int, limits: Limits, modules: tuple[str, ...] = ()) -> list[str]:
-    """The argv of a fork server reading spawn requests on socket ``fd``, inside bubblewrap when available.
+    """The argv of a fork server reading spawn requests on socket ``fd``, inside bubblewrap when that is the mode.
 
     It imports torch and ``modules`` before it forks a worker."""
-    if mode()[0] != "bubblewrap":
-        return [sys.executable, "-I", "-u", "-c",
-                _BOOT.format(root=str(HARNESS.parent), fd=fd, modules=modules, fonts=None)]
-    binds, python = _python_in_sandbox()
-    # /tmp first: binds that lie under it (a project in /tmp) must land on top of the empty tmpfs
-    return [mode()[1], "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-            "--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-            *_system_binds(), *binds, *_font_lists(),
-            "--ro-bind", str(HARNESS), f"{SANDBOX}/harness",
-            "--remount-ro", "/", "--chdir", "/tmp",
-            "--", python, "-I", "-u", "-c", _BOOT.format(root=SANDBOX, fd=fd, modules=modules, fonts=FONTS)]
+    found = modes.mode()
+    if found.name == modes.BUBBLEWRAP:
+        _, python = bubblewrap.python()
+        boot = _BOOT.format(root=bubblewrap.INSIDE, fd=fd, modules=modules, fonts=bubblewrap.FONTS)
+        return bubblewrap.argv(found.bwrap, limits, [python, "-I", "-u", "-c", boot])
+    if found.name == modes.CONTAINER:
+        modules = ("harness.confine", *modules)  # each worker confines itself with it, before any student code
+    boot = _BOOT.format(root=str(HARNESS.parent), fd=fd, modules=modules, fonts=str(bubblewrap.font_cache()))
+    return [sys.executable, "-I", "-u", "-c", boot]
 
 
 def selftest(limits: Limits) -> str | None:
@@ -179,7 +91,10 @@ def _environment(limits: Limits) -> dict[str, str]:
     threads = str(limits.threads)
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib", "XDG_CACHE_HOME": "/tmp/cache",
+        "MPLBACKEND": "Agg", "XDG_CACHE_HOME": "/tmp/cache",
+        # the container mode's server runs beside the grader, as root, and its workers read this folder
+        "MPLCONFIGDIR": str(container.matplotlib_folder()) if modes.mode().name == modes.CONTAINER
+        else "/tmp/matplotlib",
         "NBGRADER_EXECUTION": "autograde", "CUDA_VISIBLE_DEVICES": "",
         "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
         # How OpenMP threads wait for work. Where trainings can outnumber the CPUs they sleep at once: with
@@ -259,17 +174,23 @@ _spin = False          # whether OpenMP threads may spin while they wait, set by
 def _shared_server() -> bool:
     """Whether workers fork from one server: not in bubblewrap without nested namespaces, where a shared
     server would give all workers one /tmp and one process table."""
-    return mode()[0] != "bubblewrap" or nested()
+    return modes.mode().name != modes.BUBBLEWRAP or modes.nested()
 
 
-def start(limits: Limits, warm_up: tuple[str, ...] = ALL_WARM_UP, workers: int = 0) -> None:
+def start(limits: Limits, warm_up: tuple[str, ...] = ALL_WARM_UP, workers: int = 0,
+          private: Iterable[Path] = ()) -> None:
     """Start the shared fork server now, so that it imports torch while the caller does other work.
 
     ``warm_up`` lists the slow imports that the coming workers need (``Assignment.warm_up``). ``workers``
     is how many will run at once: when that many trainings fit the usable CPUs, OpenMP threads spin
-    briefly before they sleep; unknown (0), they sleep at once.
+    briefly before they sleep; unknown (0), they sleep at once. In the container mode, the project but the
+    virtual environment and the harness, and the ``private`` folders (submissions, results), become
+    unreadable for other users first.
     """
     global _warm_up, _spin
+    if modes.mode().name == modes.CONTAINER:
+        for folder in (HARNESS.parent.parent, *private):
+            container.hide(folder, [Path(sys.prefix), HARNESS])
     _warm_up = warm_up
     _spin = 0 < workers * limits.train_threads <= len(os.sched_getaffinity(0))
     if _shared_server():
@@ -310,6 +231,7 @@ class Slot:
     def __init__(self, server: Server, limits: Limits):
         self.server, self.owner, self._own_server = server, os.getpid(), server is not _shared
         self.group = cgroup.Group(limits.processes, limits.memory_mb, controllers())
+        self.user = container.User() if modes.mode().name == modes.CONTAINER else None  # its workers' user
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._pidfd, self._base_mb = -1, 0.0
         try:
@@ -341,6 +263,9 @@ class Slot:
     def spawn(self, spec: dict, fds: list[int]) -> None:
         """Fork a worker; its peak memory counts from now."""
         self.group.kill(spare=self.pid)  # what an earlier worker's grader, killed, left behind
+        if self.user:
+            self.user.clear()
+            spec = {**spec, "confine": self.user.confinement()}
         self._base_mb = self.group.reset_peak()
         socket.send_fds(self._control, [json.dumps(spec).encode()], fds)
 
@@ -351,6 +276,8 @@ class Slot:
     def release(self) -> None:
         """After its worker ended: kill what it left behind, and keep the slot for the next worker if it can be."""
         self.group.kill(spare=self.pid)
+        if self.user:
+            self.user.clear()
         if self.reusable:
             _free.append(self)
         else:
@@ -362,6 +289,8 @@ class Slot:
             os.close(self._pidfd)
             self._pidfd = -1
         self.group.remove()
+        if self.user:
+            self.user.close()
         if self._own_server:
             self.server.stop()
         if self in _made:
@@ -417,7 +346,7 @@ def close_slots() -> None:
 
 def _spec(limits: Limits) -> dict:
     mb = 2**20
-    return {"isolate": nested(), "tmp_bytes": limits.tmp_mb * mb, "memory_bytes": limits.memory_mb * mb,
+    return {"isolate": modes.nested(), "tmp_bytes": limits.tmp_mb * mb, "memory_bytes": limits.memory_mb * mb,
             "file_bytes": limits.file_mb * mb, "processes": limits.processes, "threads": limits.threads}
 
 
@@ -522,7 +451,7 @@ class Worker:
             self.peak_mb = max(self.peak_mb, self._slot.peak_mb() or _peak_of(self.pid))
             try:
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)  # as pid 1 of its namespace, it takes all along
-                if not nested():
+                if not modes.nested():
                     os.killpg(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass

@@ -20,9 +20,14 @@ TEST_LIMITS = ["--cell-seconds", f"{LIMITS.cell_seconds:g}", "--call-seconds", f
 with_answers = audit.with_answers  # test_hostile and test_robustness build notebooks with it
 
 
-def grade(submitted: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "-q",
-                           "-j", "2", *TEST_LIMITS, *extra], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+def grade(submitted: Path, out: Path, *extra: str, sandbox: str = "",
+          launcher: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """``python -m autograder grade``, in sandbox mode ``sandbox`` alone if given (AUTOGRADER_SANDBOX), started
+    through ``launcher`` if given."""
+    env = {**os.environ, "AUTOGRADER_SANDBOX": sandbox} if sandbox else None
+    return subprocess.run([*launcher, sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out),
+                           "-q", "-j", "2", *TEST_LIMITS, *extra], cwd=ROOT, capture_output=True, text=True,
+                          timeout=1800, env=env)
 
 
 def read_results(out: Path) -> dict[tuple[str, str], dict]:

@@ -1,4 +1,6 @@
-"""Hostile and broken submissions (tests/hostile/cases.py), graded in one batch with an honest student after them.
+"""Hostile and broken submissions (tests/hostile/cases.py), graded in one batch with an honest student after them,
+once in each sandbox mode: bubblewrap, and the container mode (forced: the tests run as root), with Landlock
+and as in a container whose seccomp profile refuses Landlock, where users and file modes alone must hold.
 
 No attack earns marks, reads or reaches what the sandbox hides, writes outside
 the grader's output folder, or outlives grading; every other name of a hostile
@@ -39,6 +41,10 @@ BATCH_SECONDS = 600      # the hostile batch must finish well within this
 GOOD = "zz-good"         # sorts after every hostile student, so it is graded after them
 MARKER = "LEAK:"
 HIDDEN_TEXTS = ("def regression_mistakes", "### BEGIN SOLUTION")  # from the hidden checks and the source notebook
+# the batch's modes: (AUTOGRADER_SANDBOX, how the grader starts)
+NO_LANDLOCK = (sys.executable, str(Path(__file__).parent / "hostile" / "no_landlock.py"))
+MODES = {"bubblewrap": ("bubblewrap", ()), "container": ("container", ()),
+         "container-no-landlock": ("container", NO_LANDLOCK)}
 
 
 def _load_cases() -> list[dict]:
@@ -216,10 +222,13 @@ def _kill_grader(out: Path) -> None:
             pass
 
 
-def run_batch(submitted: Path, out: Path, seconds: float) -> tuple[subprocess.CompletedProcess | None, float]:
+def run_batch(submitted: Path, out: Path, seconds: float,
+              mode: str) -> tuple[subprocess.CompletedProcess | None, float]:
     box: list = []
     started = time.monotonic()
-    worker = threading.Thread(target=lambda: box.append(grade(submitted, out, *LIMITS)), daemon=True)
+    sandbox, launcher = MODES[mode]
+    worker = threading.Thread(target=lambda: box.append(grade(submitted, out, *LIMITS, sandbox=sandbox,
+                                                              launcher=launcher)), daemon=True)
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
@@ -235,9 +244,12 @@ def _read_rows(path: Path) -> dict[tuple[str, str], dict]:
         return {(r["student"], r["assignment"]): r for r in csv.DictReader(f)}
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
+@pytest.fixture(scope="module", params=list(MODES))
+def batch(request, tmp_path_factory):
+    mode = request.param
+    if MODES[mode][0] == "container" and os.geteuid() != 0:
+        pytest.skip("the container mode needs the grader to run as root")
+    root = tmp_path_factory.mktemp(f"hostile-{mode}")
     submitted, out = root / "submitted", root / "out"
     mark = uuid.uuid4().hex[:16]
     listener = Listener(mark)
@@ -252,11 +264,11 @@ def batch(tmp_path_factory):
     old_secret = os.environ.get("GRADER_SECRET")
     os.environ["GRADER_SECRET"] = secret
     try:
-        done, seconds = run_batch(submitted, out, BATCH_SECONDS)
+        done, seconds = run_batch(submitted, out, BATCH_SECONDS, mode)
         # a later batch, with the same grader and machine: one honest student
         later_submitted, later_out = root / "later" / "submitted", root / "later" / "out"
         with_answers(SOURCE, {}, later_submitted / "good-later" / ASSIGNMENT / NOTEBOOK)
-        later, _ = run_batch(later_submitted, later_out, 300)
+        later, _ = run_batch(later_submitted, later_out, 300, mode)
     finally:
         if old_secret is None:
             os.environ.pop("GRADER_SECRET", None)
@@ -266,7 +278,7 @@ def batch(tmp_path_factory):
         huge = submitted / "h-huge-notebook" / ASSIGNMENT / NOTEBOOK
         huge.unlink(missing_ok=True)
     data = {
-        "mark": mark, "secret": secret, "out": out, "done": done, "seconds": seconds,
+        "mode": mode, "mark": mark, "secret": secret, "out": out, "done": done, "seconds": seconds,
         "results": read_results(out), "rows": _read_rows(out / "grades.csv"),
         "outputs": {p.parent.parent.name: p.read_text(errors="replace") for p in out.glob(f"*/{ASSIGNMENT}/output.txt")},
         "output_sizes": {p.parent.parent.name: p.stat().st_size for p in out.glob(f"*/{ASSIGNMENT}/output.txt")},
@@ -315,6 +327,10 @@ def test_the_batch_finishes_with_a_row_for_everyone(batch):
     done = batch["done"]
     assert done is not None, f"the batch did not finish within {BATCH_SECONDS} s"
     assert done.returncode == 0, done.stderr[-3000:]
+    sandbox = MODES[batch["mode"]][0]
+    assert done.stderr.startswith(f"sandbox: {sandbox} ("), done.stderr[:300]
+    assert ("no Landlock" in done.stderr.splitlines()[0]) == batch["mode"].endswith("no-landlock")
+    assert {r["sandbox"] for r in batch["rows"].values()} == {sandbox}
     assert batch["seconds"] < BATCH_SECONDS
     expected = {case["name"] for case in CASES} | {GOOD}
     assert {s for s, a in batch["results"]} == expected

@@ -116,21 +116,21 @@ if {alone}:  # one server: nothing but itself; a server each: its own server is 
 @pytest.fixture
 def a_server_each(monkeypatch) -> None:
     """The mode of kernels without nested namespaces, forced: each worker in a bubblewrap of its own."""
-    from autograder import sandbox
+    from autograder import modes
 
-    if sandbox.mode()[0] != "bubblewrap":
+    if modes.mode().name != modes.BUBBLEWRAP:
         pytest.skip("process limits alone do not separate workers")
-    monkeypatch.setattr(sandbox, "nested", lambda: False)
+    monkeypatch.setattr(modes, "nested", lambda: False)
 
 
 @pytest.fixture(params=["one-server", "a-server-each"])
 def server_mode(request) -> str:
     """Workers forked by one shared server (nested namespaces), or each with a server of its own."""
-    from autograder import sandbox
+    from autograder import modes
 
     if request.param == "a-server-each":
         request.getfixturevalue("a_server_each")
-    elif not sandbox.nested():
+    elif not modes.nested():
         pytest.skip("nested namespaces (or bubblewrap) are unavailable here")
     return request.param
 
@@ -204,3 +204,16 @@ def test_a_process_that_ends_between_calls_is_blamed_on_the_name_that_left_a_thr
     finally:
         student.close()
     assert student.output.count("exp(big)") == 2, "the notebook ran once per process"
+
+
+def test_a_name_blamed_after_its_checks_passed_still_loses_its_last_check():
+    """Whether a process that a thread ends is noticed before or after the name's last check is a race."""
+    from autograder.plugin import GradingPlugin
+    from autograder.result import CheckResult
+
+    plugin = GradingPlugin(student=None)
+    plugin.results = [CheckResult("mse_loss", "a", 2, 2), CheckResult("mse_loss", "b", 1, 1),
+                      CheckResult("mae_loss", "c", 1, 1), CheckResult("log_softmax", "d", 0, 1)]
+    plugin.charge({"mse_loss": "after mse_loss returned, ...", "log_softmax": "it hung"})
+    assert [r.score for r in plugin.results] == [2, 0, 1, 0]
+    assert plugin.results[1].output == "after mse_loss returned, ..." and plugin.results[3].output == ""

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 
-from autograder import assignment, sandbox
+from autograder import assignment, modes, sandbox
 from autograder.assignment import ALL_WARM_UP, Assignment, all_assignments, warm_up
 from autograder.limits import Limits
 
@@ -62,7 +62,7 @@ def test_openmp_threads_spin_only_where_every_worker_could_train_on_cpus_of_its_
 
 def test_the_fork_server_reads_the_graders_font_list_instead_of_building_one(tmp_path, monkeypatch):
     """Building one took 0.3 s of every sandbox start."""
-    if sandbox.mode()[0] != "bubblewrap":
+    if modes.mode().name != modes.BUBBLEWRAP:
         pytest.skip("without bubblewrap the server shares the grader's /tmp, where matplotlib keeps its list")
     subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], check=True,
                    env={**os.environ, "MPLCONFIGDIR": str(tmp_path)})
@@ -71,7 +71,7 @@ def test_the_fork_server_reads_the_graders_font_list_instead_of_building_one(tmp
     fonts["ttflist"].append({**fonts["ttflist"][0], "name": "Grader Marker"})  # a font that no build would list
     path.write_text(json.dumps(fonts))
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path))
-    monkeypatch.setattr(sandbox, "nested", lambda: False)  # a server of its own, started now, for this worker
+    monkeypatch.setattr(modes, "nested", lambda: False)  # a server of its own, started now, for this worker
     worker = sandbox.Worker(Limits())
     try:
         reply = worker.request({"op": "exec", "index": 0, "source": (
@@ -83,12 +83,12 @@ def test_the_fork_server_reads_the_graders_font_list_instead_of_building_one(tmp
 
 
 def test_a_broken_font_list_costs_the_build_it_saves_and_nothing_more(tmp_path, monkeypatch):
-    if sandbox.mode()[0] != "bubblewrap":
+    if modes.mode().name != modes.BUBBLEWRAP:
         pytest.skip("without bubblewrap the server shares the grader's /tmp, where matplotlib keeps its list")
     (tmp_path / "fontlist-v0.json").write_text("{not json")
     (tmp_path / "fontlist-v1.json").mkdir()
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path))
-    monkeypatch.setattr(sandbox, "nested", lambda: False)
+    monkeypatch.setattr(modes, "nested", lambda: False)
     worker = sandbox.Worker(Limits())
     try:
         reply = worker.request({"op": "exec", "index": 0, "source": "import matplotlib.pyplot as plt\nplt.plot([1])"},

@@ -13,7 +13,7 @@ import os
 _libc = ctypes.CDLL(None, use_errno=True)
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP = 0x10000000, 0x20000000, 0x40000000, 0x02000000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 0x40000, 0x2, 0x4
 PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 4, 38
 _CAPABILITY_V3 = 0x20080522
@@ -56,6 +56,11 @@ def not_dumpable() -> None:
     _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "set not dumpable")
 
 
+def no_new_privs() -> None:
+    """No program run from now on gains privileges (setuid bits and file capabilities are ignored)."""
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs")
+
+
 def seal(tmp_bytes: int) -> None:
     """Give the worker a private /tmp and /dev/shm, then drop every capability for good."""
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
@@ -64,7 +69,7 @@ def seal(tmp_bytes: int) -> None:
             options = f"size={tmp_bytes},mode=1777".encode()
             _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options), f"mount {target}")
     not_dumpable()
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "set no_new_privs")
+    no_new_privs()
     _check(_libc.capset(ctypes.byref(_CapHeader(_CAPABILITY_V3, 0)), (_CapData * 2)()), "drop capabilities")
 
 

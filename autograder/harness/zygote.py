@@ -12,6 +12,7 @@ that serves on that socket (a slot's server, see sandbox.Slot).
 """
 from __future__ import annotations
 
+import fnmatch
 import gc
 import json
 import os
@@ -72,7 +73,7 @@ def _copy_font_lists(folder: str) -> None:
     try:
         target = os.environ["MPLCONFIGDIR"]
         os.makedirs(target, exist_ok=True)
-        for name in os.listdir(folder):
+        for name in fnmatch.filter(os.listdir(folder), "fontlist-v*.json"):
             shutil.copyfile(os.path.join(folder, name), os.path.join(target, name))
     except (OSError, KeyError):
         pass
@@ -111,6 +112,10 @@ def _worker(spec: dict, requests: int, replies: int, output: int) -> None:
         isolate.seal(spec["tmp_bytes"])
     else:
         os.setsid()  # one process group for the grader to kill
+    if "confine" in spec:
+        from . import confine  # imported by the container mode's server at its start
+
+        confine.confine(spec["confine"])
     for res, value in ((resource.RLIMIT_AS, spec["memory_bytes"]), (resource.RLIMIT_FSIZE, spec["file_bytes"]),
                        (resource.RLIMIT_CORE, 0)):
         resource.setrlimit(res, (value, value))

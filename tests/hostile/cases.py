@@ -314,14 +314,17 @@ import ctypes, os
 
 _libc = ctypes.CDLL(None, use_errno=True)
 MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND = 2, 4, 32, 4096
+_tried = 0
 for _line in open("/proc/self/mountinfo"):
     _target, _options = _line.split()[4:6]
     if "ro" in _options.split(",") and not _target.startswith("/proc"):
+        _tried += 1
         # flip the read-only bind of a host folder to read-write; nothing is written
         if _libc.mount(None, _target.encode(), None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, None) == 0:
             print(f"LEAK: remounted the host's {_target} read-write: its files could now be changed")
         else:
             print(f"blocked remount of {_target}: {os.strerror(ctypes.get_errno())}")
+print(f"remount probe: {_tried} read-only mounts tried")
 '''
 
 CGROUP_LIMITS = '''
@@ -343,6 +346,49 @@ for _controller, _knob in (("pids", "pids.max"), ("memory", "memory.limit_in_byt
         print(f"blocked {_knob}: {exc}")
     finally:
         _libc.umount(b"/tmp/cg")
+try:  # the worker's own groups, where the grader's cgroups are visible (the container mode shares them)
+    for _line in open("/proc/self/cgroup"):
+        _, _controllers, _path = _line.strip().split(":", 2)
+        for _controller, _knob in (("pids", "pids.max"), ("memory", "memory.limit_in_bytes")):
+            if _controller in _controllers.split(","):
+                _file = f"/sys/fs/cgroup/{_controller}{_path}/{_knob}"
+                try:
+                    with open(_file) as f:
+                        _value = f.read()
+                    with open(_file, "w") as f:
+                        f.write(_value)
+                    print(f"LEAK: rewrote {_file}")
+                except OSError as exc:
+                    print(f"blocked {_file}: {exc.strerror}")
+except OSError as exc:
+    print(f"blocked /proc/self/cgroup: {exc.strerror}")
+'''
+
+ESCALATE = '''
+import ctypes, os
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PTRACE_ATTACH = 16
+try:
+    os.setuid(0)
+except OSError as exc:
+    print(f"blocked setuid: {exc.strerror}")
+if os.geteuid() == 0:
+    print("LEAK: student code runs as root")
+try:  # /proc may be mounted for an outer pid namespace: /proc/self names this process there
+    _others = [int(p) for p in os.listdir("/proc") if p.isdigit() and p != os.readlink("/proc/self")]
+except OSError as exc:  # Landlock: not listable; the parent is still there to try
+    _others = [os.getppid()] if os.getppid() > 0 else []
+    print(f"blocked listing /proc: {exc.strerror}")
+for _pid in _others:  # the grader's processes where they are visible, the sandbox's own otherwise
+    if _libc.ptrace(PTRACE_ATTACH, _pid, None, None) == 0:
+        print(f"LEAK: attached to process {_pid}")
+    try:
+        with open(f"/proc/{_pid}/mem", "rb"):
+            print(f"LEAK: opened the memory of process {_pid}")
+    except OSError:
+        pass
+print(f"escalate probe: {len(_others)} other processes tried")
 '''
 
 # --- forging the outcome ---------------------------------------------------------------------------------
@@ -553,8 +599,11 @@ def _bomb():
                 os._exit(0)
 
 print("fork bomb stopped by:", _bomb())
-if len(os.listdir("/proc")) > 2000:
-    print("LEAK: more than 2000 processes")
+try:
+    if len(os.listdir("/proc")) > 2000:
+        print("LEAK: more than 2000 processes")
+except OSError:  # /proc is not listable under Landlock
+    pass
 '''
 
 THREAD_FLOOD = '''
@@ -572,26 +621,33 @@ finally:
 '''
 
 DETACHED_CHILDREN = '''
-import os, subprocess, sys
+import os, subprocess, sys, time
 
 # a child in its own session: killpg of the worker's group misses it
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", "@@MARK@@-popen"],
-                 start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                 stderr=subprocess.DEVNULL)
-# a classic double-fork daemon, reparented away from the worker
+_popen = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", "@@MARK@@-popen"],
+                          start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+# a classic double-fork daemon, reparented away from the worker; it tells us its pid
+_r, _w = os.pipe()
 _pid = os.fork()
 if _pid == 0:
     os.setsid()
-    if os.fork() == 0:
+    _daemon = os.fork()
+    if _daemon == 0:
         os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(3600)", "@@MARK@@-daemon"])
+    os.write(_w, str(_daemon).encode())
     os._exit(0)
 os.waitpid(_pid, 0)
-for _ in range(40):  # both are running in the sandbox before the cell ends
-    _running = [p for p in os.listdir("/proc") if p.isdigit() and b"@@MARK@@" in open(f"/proc/{p}/cmdline", "rb").read()]
-    if len(_running) >= 2:
-        break
-    __import__("time").sleep(0.05)
-print(f"detached children running: {len(_running)}")
+_daemon = int(os.read(_r, 32))
+time.sleep(1)  # both are running in the sandbox before the cell ends
+_running = 0
+for _child in (_popen.pid, _daemon):
+    try:
+        os.kill(_child, 0)
+        _running += 1
+    except OSError:
+        pass
+print(f"detached children running: {_running}")
 '''
 
 OUTPUT_FLOOD = '''
@@ -660,11 +716,12 @@ CASES: list[dict] = [
          ran="blocked ('127.0.0.1'", checks=["no_secret", "no_connection"]),
     dict(name="h-exfiltrate-in-message", threat="reading", answers={"mse_loss": EXFIL_MSE}, lose={"mse_loss"},
          message="EXFIL", checks=["no_hidden_text"]),
-    dict(name="h-namespace-escape", threat="escape", extra=[(2, REMOUNT), (3, CGROUP_LIMITS)], ran="remount"),
+    dict(name="h-namespace-escape", threat="escape", extra=[(2, REMOUNT), (3, CGROUP_LIMITS)], ran="remount probe"),
+    dict(name="h-privilege-escape", threat="escape", extra=[(2, ESCALATE)], ran="escalate probe"),
 
     # -- forging the outcome --
     dict(name="h-forge-and-drop", threat="forging", extra=[(2, FORGE_RESULTS), (3, DROP_STARTUP_FILES)],
-         ran="Read-only file system", checks=["no_forged_results", "no_dropped_files"]),
+         ran="blocked /autograder/results/", checks=["no_forged_results", "no_dropped_files"]),
     dict(name="h-return-pickle", threat="forging", answers={"mse_loss": RETURN_PICKLE}, lose={"mse_loss"},
          baseline="h-baseline-zeros"),
     dict(name="h-subclass-smuggles-pickle", threat="forging", answers={"mse_loss": SUBCLASS_SMUGGLES_PICKLE},
