@@ -56,8 +56,8 @@ def gradescope(tmp_path, bundle):
     return root
 
 
-def run_autograder(root):
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+def run_autograder(root, **env_vars):
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable, **env_vars}
     done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -88,16 +88,30 @@ def test_bundle_holds_the_scripts_and_only_its_assignment(bundle, tmp_path):
     assert found.stdout.strip() == "[('01_loss_functions', 'loss_functions.ipynb')]"
 
 
-def test_the_instructors_notebook_gets_full_marks(bundle, tmp_path):
+@pytest.mark.parametrize("sandbox", [
+    "bubblewrap", pytest.param("container", marks=pytest.mark.skipif(os.geteuid() != 0, reason="needs root"))])
+def test_the_instructors_notebook_gets_full_marks(bundle, tmp_path, sandbox):
+    """In bubblewrap, and in the container mode that Gradescope's Docker gives."""
     root = gradescope(tmp_path, bundle)
     notebook = next((ROOT / "source" / ASSIGNMENT).glob("*.ipynb"))
     (root / "submission" / "nested").mkdir()  # an upload's folder, and a notebook not named as released
     shutil.copyfile(notebook, root / "submission" / "nested" / "my answers.ipynb")
-    data, done = run_autograder(root)
+    data, done = run_autograder(root, AUTOGRADER_SANDBOX=sandbox)
+    assert done.stdout.startswith(f"sandbox: {sandbox} ("), done.stdout[:300]  # the first line instructors see
     assert data["extra_data"]["status"] == "graded", data["output"]
+    assert data["extra_data"]["sandbox"] == sandbox
     assert data["tests"] and all(got == top for got, top in scores(data).values()), data
     assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
     assert "my answers.ipynb" in done.stdout
+
+
+def test_without_a_sandbox_nothing_is_graded(bundle, tmp_path):
+    root = gradescope(tmp_path, bundle)
+    shutil.copyfile(next((ROOT / "source" / ASSIGNMENT).glob("*.ipynb")), root / "submission" / "loss_functions.ipynb")
+    data, done = run_autograder(root, AUTOGRADER_SANDBOX="none")
+    assert data["score"] == 0 and data["extra_data"] == {**data["extra_data"], "status": "grader_error",
+                                                         "sandbox": "none"}
+    assert "no sandbox" in data["output"] and "Fix" in done.stdout
 
 
 def test_an_empty_submission_scores_zero_with_a_message(bundle, tmp_path):
