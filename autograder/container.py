@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .bubblewrap import ETC, HARNESS
 
-UIDS = range(62000, 63000)  # ids Debian leaves to local use and no account here has (each is checked)
+UIDS = range(62000, 63000)  # above regular accounts' ids (Debian's end at 59999); one with an account is skipped
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock")  # writable by every user
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 # what a worker may read besides the Python environment; /proc/self is the worker's own folder, not others'
@@ -129,7 +129,7 @@ class User:
 
 
 def _exists(uid: int) -> bool:
-    """Whether an account or a group has this id, or a process runs as it that is not ours to kill."""
+    """Whether an account or a group has this id."""
     for lookup in (pwd.getpwuid, grp.getgrgid):
         try:
             lookup(uid)
@@ -192,7 +192,9 @@ def hide(root: Path, visible: list[Path]) -> None:
     which others may pass through but not list)."""
     root = Path(os.path.realpath(root))
     shown = [Path(os.path.realpath(p)) for p in visible]
-    if any(root == p or root in p.parents for p in shown):
+    if root in shown:
+        return
+    if any(root in p.parents for p in shown):
         _chmod_other(root, stat.S_IXOTH)
         for child in os.scandir(root):
             path = Path(child.path)

@@ -126,6 +126,9 @@ def _container() -> Mode | str:
     if "Operation not permitted" in error:
         return (f"the container mode cannot make a worker an unprivileged user ({error}). Fix: keep the container's "
                 "default capabilities (SETUID, SETGID and SETPCAP; not --cap-drop ALL).")
+    if "Permission denied" in error:
+        return (f"the container mode's user cannot read the Python environment ({error}). Fix: let other users "
+                "read the Python installation and the virtual environment (chmod -R o+rX).")
     return f"the container mode's trial failed: {error}"
 
 

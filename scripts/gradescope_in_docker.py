@@ -14,7 +14,8 @@ As root, on a machine with ``docker.io`` and ``debootstrap`` (``apt-get install 
    opens network sockets and leaves a detached process that rewrites results.json 3 s later; each container
    waits 8 s after ``run_autograder`` before the results are read;
 5. runs the hostile one again with ``--security-opt seccomp=unconfined``, where bubblewrap can create
-   namespaces but cannot mount /proc;
+   namespaces but cannot mount /proc, and the instructor's and the hostile one with ``systempaths=unconfined``
+   as well, where bubblewrap works;
 
 and prints a row per run: the mode line, the score right after run_autograder and 8 s later, what the attack
 found, the seconds and the container's peak memory (page cache included); each run's whole output is kept in
@@ -196,7 +197,8 @@ def grade(image: str, label: str, folder: Path, options: list[str]) -> dict:
     seconds = time.monotonic() - started - 8  # the wait for a forger
     docker("rm", name, stdout=subprocess.DEVNULL)
     text = done.stdout
-    (folder.parent / f"{name}{'-'.join([''] + options)}.log").write_text(text + done.stderr)
+    (folder.parent / f"{name}{''.join('-' + o.split('=')[0] for o in options if o != '--security-opt')}.log"
+     ).write_text(text + done.stderr)
     first = json.loads(text.split("FIRST\n", 1)[1].split("\nAFTER\n", 1)[0])
     after = json.loads(text.split("\nAFTER\n", 1)[1])
     attack = [t["output"] for t in first.get("tests", []) if "ATTACK" in t.get("output", "")]
@@ -226,9 +228,13 @@ def main() -> None:
     for label, folder in folders.items():
         rows.append(grade(image, label, folder, []))  # Docker's default security options
         log(json.dumps(rows[-1]))
-    rows.append(grade(image, "hostile", folders["hostile"], ["--security-opt", "seccomp=unconfined"]))
-    rows[-1]["submission"] = "hostile, seccomp=unconfined"
-    log(json.dumps(rows[-1]))
+    unconfined = ["--security-opt", "seccomp=unconfined"]
+    for label, options in (("hostile", unconfined),
+                           ("instructor", [*unconfined, "--security-opt", "systempaths=unconfined"]),
+                           ("hostile", [*unconfined, "--security-opt", "systempaths=unconfined"])):
+        rows.append(grade(image, label, folders[label], options))
+        rows[-1]["submission"] += ", " + ", ".join(o for o in options if o != "--security-opt")
+        log(json.dumps(rows[-1]))
     print(f"docker {docker('version', '--format', '{{.Server.Version}}', capture_output=True).stdout.strip()}, "
           f"image {BASE} (debootstrap bookworm), setup.sh {setup_seconds:.0f} s")
     for row in rows:
