@@ -162,8 +162,9 @@ def describe(groups: str) -> str:
         opened = f"; made {', '.join(found.opened)} passable for it" if found.opened else ""
         return (f"sandbox: container (each worker an unprivileged user of its own, no capabilities, seccomp: no "
                 f"network, no ptrace; {landlock}{opened}), process limits, {groups}")
-    return (f"WARNING: NO SANDBOX ({UNSAFE_FLAG}): student code runs with process limits only and can read this "
-            f"machine's files, the hidden checks included, reach the network and forge results ({groups}).")
+    return (f"WARNING: NO SANDBOX: student code runs with process limits only and can read this machine's files, "
+            f"the hidden checks included, reach the network and forge results ({groups}); python -m autograder "
+            "sandbox says why and how to fix it.")
 
 
 def refusal() -> str:

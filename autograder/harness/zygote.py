@@ -4,8 +4,9 @@ Starting a worker this way takes milliseconds instead of seconds. Each request
 on the control socket carries a spec (JSON) and four file descriptors: the
 worker's requests, its replies (a Unix socket), its output and a "life" pipe
 held by the grader. For each one the server forks a keeper, which (when
-``isolate`` is set) enters new namespaces and forks the worker as their pid 1.
-The keeper kills the worker when the grader lets go of the life pipe and
+``isolate`` is set) enters new namespaces and forks the worker as their pid 1;
+in the container mode (``confine``) the worker first becomes an unprivileged
+user of its own (confine.py). The keeper kills the worker when the grader lets go of the life pipe and
 reports the worker's exit status as a last frame on the replies socket. A
 request ``{"server": true}`` with one descriptor forks a copy of the server
 that serves on that socket (a slot's server, see sandbox.Slot).
