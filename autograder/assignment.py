@@ -3,6 +3,7 @@ which graded names a run grades."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -49,7 +50,16 @@ def warm_up(assignments: Iterable[Assignment]) -> tuple[str, ...]:
 class Job:
     student: str
     assignment: Assignment
-    path: Path  # the notebook, which may be missing
+    path: Path  # the notebook, which may be missing (see notebook_in)
+
+
+def notebook_in(folder: Path, expected: str) -> Path:
+    """The notebook to grade in a student's folder: the one named ``expected``, else the only notebook there
+    (Colab saves a copy as "Copy of ..."), else the expected path, missing, for grading to say why."""
+    if os.path.lexists(folder / expected):
+        return folder / expected
+    found = [p for p in sorted(folder.glob("*.ipynb")) if p.is_file() and not p.name.startswith(".")]
+    return found[0] if len(found) == 1 else folder / expected
 
 
 def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None) -> tuple[list[Job], list[str]]:
@@ -63,7 +73,7 @@ def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None)
                 warnings.append(f"skipped {adir}: no checks for an assignment named {adir.name!r}")
                 continue
             a = assignments[adir.name]
-            jobs.append(Job(student_dir.name, a, adir / a.notebook))
+            jobs.append(Job(student_dir.name, a, notebook_in(adir, a.notebook)))
     return jobs, warnings
 
 

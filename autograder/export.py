@@ -86,8 +86,13 @@ def export_csv(out_dir: Path, dest: Path, style: str = "canvas") -> Path:
 
     if not_graded:
         print(f"warning: {len(not_graded)} submission(s) could not be graded and are left empty, not 0: "
-              + ", ".join(not_graded), file=sys.stderr)
+              + _some(not_graded), file=sys.stderr)
     if missing:
-        print(f"warning: {len(missing)} submission(s) have no results and are left empty: " + ", ".join(missing),
+        print(f"warning: {len(missing)} submission(s) have no results and are left empty: {_some(missing)}",
               file=sys.stderr)
     return dest
+
+
+def _some(items: list[str], shown: int = 5) -> str:
+    """The first ``shown`` items, and how many more: a course of 500 makes a line per student unreadable."""
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")

@@ -43,28 +43,46 @@ def grade_notebook(path: Path, assignment: Assignment, student_id: str = "studen
     try:
         cells = notebook.read(path)
         student: Student | Unreadable = Student(cells, limits)
-        status = GRADED
+        reason = ""
     except notebook.NotebookError as exc:
-        cells, student, status = [], Unreadable(str(exc)), UNGRADABLE
+        cells, student, reason = [], Unreadable(str(exc), limits), str(exc)
     try:
         plugin = run_checks(assignment.checks, student, selection)
     finally:
         student.close()
     plugin.charge(student.blamed)
-    if any(c.error for c in plugin.results):
-        status = ERROR
-    summary = _summary(status, student, cells)
+    reason = reason or _another_assignments(cells, plugin.names, assignment)
+    if reason:
+        for check in plugin.results:  # once, in the summary, rather than "not defined" for every name
+            check.score, check.output = 0.0, f"not graded: {reason}"
+    status = ERROR if any(c.error for c in plugin.results) else UNGRADABLE if reason else GRADED
+    summary = _summary(status, reason, student, cells, path, assignment)
     result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started,
-                              student.peak_mb)
+                              student.peak_mb, notebook=path.name)
     return Graded(result, plugin.log, student.output)
 
 
-def _summary(status: str, student: Student | Unreadable, cells: list[notebook.Cell]) -> str:
+def _another_assignments(cells: list[notebook.Cell], names: set[str], assignment: Assignment) -> str:
+    """Why the notebook is another assignment's, where no answer cell nbgrader marked is of a graded name of this
+    assignment's (``names``); else ""."""
+    answers = sorted({c.grade_id for c in cells if c.solution and c.grade_id})
+    if not answers or names & set(answers):
+        return ""
+    shown = ", ".join(answers[:4]) + (", ..." if len(answers) > 4 else "")
+    return (f"this looks like another assignment's notebook (its answers are {shown}, none of them "
+            f"{assignment.id}'s): hand in {assignment.notebook}")
+
+
+def _summary(status: str, reason: str, student: Student | Unreadable, cells: list[notebook.Cell], path: Path,
+             assignment: Assignment) -> str:
     lines = []
+    if path.name != assignment.notebook and path.exists():
+        lines.append(f"Graded {path.name}, the only notebook handed in (this assignment's is {assignment.notebook}).")
     if status == UNGRADABLE:
-        lines.append(f"Your submission could not be graded: {student.reason}")
+        lines.append(f"Your submission could not be graded: {reason}")
+        return "\n".join(lines)
     for run in student.problems():
-        lines.append(f"Cell {run.index} {run.message}")
+        lines.append(str(run)[0].upper() + str(run)[1:])
     written = [c for c in cells if c.is_written_answer]
     for cell in written:
         words = len(cell.source.replace("YOUR ANSWER HERE", "").split())

@@ -1,18 +1,18 @@
 """Read a submitted notebook defensively: whatever arrives, return cells or a clear reason."""
 from __future__ import annotations
 
+import ast
+import functools
 import io
 import json
 import os
-import re
 import stat
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-
+from typing import Any
 
 MAX_BYTES = 50 * 2**20
-_MAGIC = re.compile(r"^(\s*)[%!]")
 
 
 class NotebookError(Exception):
@@ -27,6 +27,14 @@ class Cell:
     grade_id: str | None  # nbgrader's grade_id, if the cell kept its metadata
     grade: bool = False
     solution: bool = False
+    number: int = 0       # its place among the code cells, from 1, as the counts of Jupyter's "Run All" show
+
+    @property
+    def label(self) -> str:
+        """The cell as a student finds it: its place among the code cells and its first line."""
+        first = next((line.strip() for line in self.source.splitlines() if line.strip()), "")
+        first = first if len(first) <= 50 else first[:49] + "…"
+        return f"code cell {self.number}" + (f' ("{first}")' if first else "")
 
     @property
     def is_visible_test(self) -> bool:
@@ -54,6 +62,11 @@ def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         raise NotebookError(f"{path.name} is a link, not a file: submit the notebook itself")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a pipe would block without
+    except FileNotFoundError:
+        others = sorted(p.name for p in path.parent.glob("*.ipynb"))
+        raise NotebookError(f"your submission holds several notebooks ({', '.join(others)}) and none is named "
+                            f"{path.name}: hand in only {path.name}" if others else
+                            f"no notebook was found in your submission: hand in {path.name}") from None
     except OSError as exc:
         raise NotebookError(f"cannot open {path.name}: {exc.strerror}") from None
     info = os.fstat(fd)
@@ -79,7 +92,7 @@ def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
         raw_cells = raw["cells"]  # checked cell by cell below
     else:
         raw_cells = _upgraded_cells(raw, path.name)
-    cells = []
+    cells: list[Cell] = []
     for index, cell in enumerate(raw_cells):
         if not isinstance(cell, dict):
             raise NotebookError(f"{path.name} is not a valid notebook: cell {index} is not an object")
@@ -90,18 +103,57 @@ def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
             source = "".join(source)
         if not isinstance(source, str):
             raise NotebookError(f"{path.name} is not a valid notebook: cell {index} has no text source")
+        kind = cell.get("cell_type", "") if isinstance(cell.get("cell_type"), str) else ""
         cells.append(Cell(
-            index=index, kind=cell.get("cell_type", "") if isinstance(cell.get("cell_type"), str) else "",
-            source=source,
+            index=index, kind=kind, source=source,
             grade_id=meta.get("grade_id") if isinstance(meta.get("grade_id"), str) else None,
-            grade=meta.get("grade") is True, solution=meta.get("solution") is True))
+            grade=meta.get("grade") is True, solution=meta.get("solution") is True,
+            number=sum(c.kind == "code" for c in cells) + 1 if kind == "code" else 0))
     return cells
 
 
+@functools.cache
+def _ipython() -> Any:
+    """IPython's own input transformations (imported here only: 0.06 s)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
+
+
 def python_source(cell: Cell) -> str:
-    """The cell's code with IPython magics and shell escapes turned into ``pass``."""
-    return "".join(_MAGIC.sub(r"\1pass  # ", line, count=1) if _MAGIC.match(line) else line
-                   for line in cell.source.splitlines(True))
+    """The cell's code as Jupyter runs it: IPython's syntax (magics, ``!`` shell escapes, ``x = !cmd``, ``a?``)
+    turned into Python by IPython's own input transformations, which call ``get_ipython()`` (harness/shell.py
+    answers it in the worker). Code IPython cannot transform is returned as it is, for Python to report."""
+    source = cell.source.replace("\r\n", "\n")
+    try:
+        return _ipython().transform_cell(source)
+    except Exception:  # IPython's transformers raise on some broken input: Python then says what is wrong
+        return source
+
+
+def _defined(cell: Cell) -> set[str]:
+    """The names a cell's code defines at its top level (functions, classes, assignments, imports)."""
+    try:
+        tree = ast.parse(python_source(cell))
+    except (SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def only_in_tests(cells: list[Cell]) -> frozenset[str]:
+    """Names that visible test cells define and the cells grading runs do not: code that uses them works in
+    Jupyter, where the test cells ran, and fails in grading."""
+    tests = set().union(*(_defined(c) for c in cells if c.is_visible_test))
+    return frozenset(tests - set().union(*(_defined(c) for c in runnable(cells))))
 
 
 def runnable(cells: list[Cell], with_tests: bool = False) -> list[Cell]:

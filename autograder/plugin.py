@@ -26,6 +26,7 @@ class GradingPlugin:
         self._student = student
         self.selection = selection
         self.results: list[CheckResult] = []
+        self.names: set[str] = set()  # every graded name of the assignment, selected or not
         self.log: list[str] = []  # grader-side tracebacks, for the instructor only
 
     @pytest.fixture(name="student", scope="session")
@@ -36,6 +37,7 @@ class GradingPlugin:
         config.addinivalue_line("markers", "graded(name, points): the graded name a check belongs to")
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        self.names = {_graded(i)[0] for i in items}
         keep = [i for i in items if _graded(i)[0] in self.selection]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep

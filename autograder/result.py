@@ -37,6 +37,7 @@ class SubmissionResult:
     memory_mb: float = 0.0  # the peak memory of the student's processes
     fingerprint: str = ""   # what it was graded from (see resume.fingerprint), to resume a batch
     sandbox: str = ""       # the sandbox mode student code ran in (modes.py)
+    notebook: str = ""      # the file graded (the assignment's notebook name, or the only notebook handed in)
 
     def scores(self) -> dict[str, tuple[float, float]]:
         """Per graded name: (score, max score)."""
@@ -59,15 +60,16 @@ class SubmissionResult:
             "score": round(self.score, 4),
             "execution_time": round(self.seconds, 2),
             "output": self.output,
+            "output_format": "text",  # Gradescope reads an output without one as HTML: "<urlopen ...>" vanished
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "tests": [{"name": c.label, "score": c.score, "max_score": c.max_score,
                        "status": "passed" if c.score >= c.max_score else "failed",
-                       "output": c.output, "visibility": "visible"} for c in self.checks],
+                       "output": c.output, "output_format": "text", "visibility": "visible"} for c in self.checks],
             "extra_data": {"student": self.student, "assignment": self.assignment, "status": self.status,
                            "grader_errors": sum(c.error for c in self.checks),
                            "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint,
-                           "sandbox": self.sandbox},
+                           "sandbox": self.sandbox, "notebook": self.notebook},
         }
 
     @classmethod
@@ -79,7 +81,7 @@ class SubmissionResult:
             checks.append(CheckResult(name, title, t["score"], t["max_score"], t.get("output", "")))
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
                    checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
-                   extra.get("fingerprint", ""), extra.get("sandbox", ""))
+                   extra.get("fingerprint", ""), extra.get("sandbox", ""), extra.get("notebook", ""))
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

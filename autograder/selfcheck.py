@@ -7,7 +7,7 @@ from . import notebook
 from .limits import Limits
 from .report import table
 from .sandbox import Worker, WorkerDied, WorkerTimeout
-from .student import raised_message
+from .messages import raised_message
 
 
 def _test_message(name: str, error: dict) -> str:
@@ -27,19 +27,19 @@ def check_notebook(path: Path, limits: Limits = Limits()) -> int:
     try:
         for cell in notebook.runnable(cells, with_tests=True):
             try:
-                reply = worker.request({"op": "exec", "index": cell.index, "source": notebook.python_source(cell)},
+                reply = worker.request({"op": "exec", "index": cell.number, "source": notebook.python_source(cell)},
                                        limits.cell_seconds)
             except (WorkerTimeout, WorkerDied) as exc:
-                rows.append([cell.grade_id or f"cell {cell.index}", "STOPPED", f"cell {cell.index}: {exc}"])
+                rows.append([cell.grade_id or cell.label, "STOPPED", f"{cell.label}: {exc}"])
                 failed += 1
                 break
             if cell.is_visible_test:
                 error = reply.get("error")
-                name = (cell.grade_id or f"cell {cell.index}").removeprefix("test_")
+                name = (cell.grade_id or cell.label).removeprefix("test_")
                 rows.append([name, "FAIL" if error else "ok", _test_message(name, error) if error else ""])
                 failed += bool(error)
             elif reply.get("error"):
-                rows.append([cell.grade_id or f"cell {cell.index}", "ERROR", raised_message("it", reply["error"])])
+                rows.append([cell.grade_id or cell.label, "ERROR", raised_message("it", reply["error"])])
     finally:
         worker.kill()
     print(table(["name", "result", "message"], rows))

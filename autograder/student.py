@@ -15,7 +15,8 @@ import torch
 from .check import CheckFailed, StudentRaised, TimedOut
 from .harness.values import revive
 from .limits import Limits
-from .notebook import Cell, python_source, runnable, tampering
+from .messages import Context, raised, raised_message
+from .notebook import Cell, only_in_tests, python_source, runnable, tampering
 from .sandbox import Worker, WorkerDied, WorkerTimeout
 
 MAX_RESTARTS = 8
@@ -23,9 +24,12 @@ MAX_RESTARTS = 8
 
 @dataclass
 class CellRun:
-    index: int
+    label: str    # the cell as a student finds it (Cell.label)
     status: str   # "ok", "error", "timeout", "crashed" or "skipped"
     message: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.message}"
 
 
 @dataclass
@@ -41,24 +45,6 @@ class Call:
     grads_after: list | None = None     # each argument's .grad after the call (None where unset)
 
 
-def _raised(error: dict) -> str:
-    where = error.get("where", "")
-    return f"raised {error.get('type', '?')}: {error.get('message', '')}" + (f" ({where})" if where else "")
-
-
-def raised_message(name: str, error: dict) -> str:
-    """A student-facing sentence for an exception raised by ``name``."""
-    if error.get("type") == "NotImplementedError":
-        function = error.get("function")
-        if function and function not in (name, "<module>", "__init__", "forward"):
-            return f"{name} calls {function}, which is not implemented yet"
-        return f"{name} is not implemented yet: it still raises NotImplementedError"
-    if error.get("forbidden"):
-        return (f"{name} uses a library shortcut: {error.get('message', '')}. This exercise asks you "
-                "to write it from scratch with elementary tensor operations")
-    return f"{name} {_raised(error)}"
-
-
 class Student:
     """Run a submission's cells in a sandbox, then call its names for the checks."""
 
@@ -66,6 +52,7 @@ class Student:
         self.limits = limits
         self.cells = runnable(cells)
         self.tampering = tampering(cells)
+        self.context = Context(limits.memory_mb, only_in_tests(cells))
         self.runs: dict[int, CellRun] = {}
         self._worker: Worker | None = None
         self._restarts = 0
@@ -89,20 +76,21 @@ class Student:
         worker = self._worker = Worker(self.limits)
         self._left_running = None
         for cell in self.cells:
-            if self.runs.get(cell.index, CellRun(0, "ok")).status in ("timeout", "crashed", "skipped"):
+            if self.runs.get(cell.index, CellRun("", "ok")).status in ("timeout", "crashed", "skipped"):
                 continue
             left = self.limits.notebook_seconds - self._spent
             if left <= 0:
-                self.runs[cell.index] = CellRun(cell.index, "skipped", "the notebook's time limit was used up")
+                self.runs[cell.index] = CellRun(cell.label, "skipped",
+                                                "was skipped: the notebook's time limit was used up")
                 continue
             seconds = min(self.limits.cell_seconds, left)
             started = time.monotonic()
             try:
-                reply = worker.request({"op": "exec", "index": cell.index, "source": python_source(cell)}, seconds)
+                reply = worker.request({"op": "exec", "index": cell.number, "source": python_source(cell)}, seconds)
             except (WorkerTimeout, WorkerDied) as exc:
                 timed_out = isinstance(exc, WorkerTimeout)
                 self.runs[cell.index] = CellRun(
-                    cell.index, "timeout" if timed_out else "crashed",
+                    cell.label, "timeout" if timed_out else "crashed",
                     f"did not finish within {seconds:g} s and was skipped" if timed_out
                     else f"ended the Python process (it {exc}) and was skipped")
                 self._retire(worker)
@@ -111,7 +99,8 @@ class Student:
                 self._spent += time.monotonic() - started
             if cell.index not in self.runs:
                 error = reply.get("error")
-                self.runs[cell.index] = CellRun(cell.index, "error" if error else "ok", _raised(error) if error else "")
+                self.runs[cell.index] = CellRun(cell.label, "error" if error else "ok",
+                                                raised(error, self.context) if error else "")
         return worker
 
     def _retire(self, worker: Worker) -> None:
@@ -170,9 +159,9 @@ class Student:
         if reply.get("threads"):
             self._left_running = name
         if "missing" in reply:
-            raise CheckFailed(self._missing_message(name))
+            raise CheckFailed(self._missing_message(name, reply["missing"]))
         if "error" in reply:
-            raise StudentRaised(raised_message(name, reply["error"]), reply["error"].get("type", "?"))
+            raise StudentRaised(raised_message(name, reply["error"], self.context), reply["error"].get("type", "?"))
         return revive(reply["ok"])
 
     def _ended_after(self, culprit: str | None) -> None:
@@ -202,9 +191,11 @@ class Student:
         return Call(data["value"], data["args_after"], data["requires_grad_after"], data["forbidden"],
                     data.get("grads"), data["value_requires_grad"], data["grads_after"])
 
-    def _missing_message(self, name: str) -> str:
-        message = f"{name} is not defined in your notebook: did you rename it or delete its cell?"
-        broken = [f"cell {r.index} {r.message}" for r in self.problems()]
+    def _missing_message(self, name: str, missing: str) -> str:
+        """``missing`` is the function not found: ``name`` itself, or one that ``name``'s check needs."""
+        needs = f"{name} needs {missing}, which" if missing != name else name
+        message = f"{needs} is not defined in your notebook: did you rename it or delete its cell?"
+        broken = [str(run) for run in self.problems()]
         if broken:
             message += " These cells did not run: " + "; ".join(broken[:3])
         return message
@@ -213,18 +204,17 @@ class Student:
 class Unreadable:
     """Stands in for a submission that cannot be run: every check fails with the reason."""
 
-    def __init__(self, reason: str):
-        self.reason = reason
+    def __init__(self, reason: str, limits: Limits = Limits()):
+        self.reason, self.limits = reason, limits
         self.output = ""
         self.peak_mb = 0.0
         self.blamed: dict[str, str] = {}
 
-    def __getattr__(self, attr: str) -> Any:
-        if attr in ("call", "probe"):
-            def refuse(*args: Any, **kwargs: Any) -> Any:
-                raise CheckFailed(f"not graded: {self.reason}")
-            return refuse
-        raise AttributeError(attr)
+    def probe(self, probe: str, name: str, seconds: float | None = None, **args: Any) -> Any:
+        raise CheckFailed(f"not graded: {self.reason}")
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Call:
+        raise CheckFailed(f"not graded: {self.reason}")
 
     def close(self) -> None:
         pass

@@ -14,6 +14,7 @@ from autograder.bundle import build
 
 ASSIGNMENT = "01_loss_functions"
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+FORMATS = {"text", "html", "simple_format", "md", "ansi"}
 
 
 def check_gradescope_results(data) -> None:
@@ -29,6 +30,8 @@ def check_gradescope_results(data) -> None:
     for key in ("visibility", "stdout_visibility"):
         assert data.get(key, "visible") in VISIBILITY, (key, data.get(key))
     assert isinstance(data.get("output", ""), str)
+    assert data.get("output_format", "text") in FORMATS
+    assert not data.get("output") or "output_format" in data, "Gradescope reads an output without a format as HTML"
     assert isinstance(data.get("extra_data", {}), dict)
     for t in tests:
         assert isinstance(t, dict), t
@@ -37,6 +40,7 @@ def check_gradescope_results(data) -> None:
         assert isinstance(t["output"], str), t
         assert t["visibility"] in VISIBILITY, t
         assert t.get("status", "passed") in {"passed", "failed"}, t
+        assert t.get("output_format", "simple_format") in FORMATS, t
     json.dumps(data, allow_nan=False)  # strict JSON: no NaN or Infinity
 
 
@@ -102,7 +106,7 @@ def test_the_instructors_notebook_gets_full_marks(bundle, tmp_path, sandbox):
     assert data["extra_data"]["sandbox"] == sandbox
     assert data["tests"] and all(got == top for got, top in scores(data).values()), data
     assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
-    assert "my answers.ipynb" in done.stdout
+    assert "my answers.ipynb" in done.stdout and data["extra_data"]["notebook"] == "my answers.ipynb"
 
 
 def test_without_a_sandbox_nothing_is_graded(bundle, tmp_path):

@@ -40,7 +40,7 @@ def test_demo_outcomes(demo):
             assert all(got == 0 for got, _ in scores(res).values()), assignment
     assert lost(results[("cleo", "01_loss_functions")]) == {"mae_loss", "log_softmax", "cross_entropy_loss"}
     dev = results[("dev", "01_loss_functions")]
-    assert lost(dev) == {"mse_loss"} and "Cell 2 did not finish" in dev["output"]
+    assert lost(dev) == {"mse_loss"} and "Code cell 2 (" in dev["output"] and "did not finish" in dev["output"]
     assert results[("eve", "01_loss_functions")]["extra_data"]["status"] == "ungradable"
 
 

@@ -56,12 +56,12 @@ def test_only_the_broken_names_lose_marks(batch, student):
 
 def test_a_hanging_cell_is_reported(batch):
     output = batch[0][("hangs-at-top-level", ASSIGNMENT)]["output"]
-    assert "Cell 2 did not finish within" in output
+    assert 'Code cell 2 ("while True:") did not finish within' in output
 
 
 def test_an_exiting_cell_is_reported(batch):
     output = batch[0][("exits-at-top-level", ASSIGNMENT)]["output"]
-    assert "Cell 2 ended the Python process" in output
+    assert 'Code cell 2 ("import os") ended the Python process' in output
 
 
 def test_a_crash_and_a_hang_in_a_function_say_so(batch):
@@ -72,7 +72,8 @@ def test_a_crash_and_a_hang_in_a_function_say_so(batch):
     assert "did not return within" in hang[0]
 
 
-@pytest.mark.parametrize("student,reason", [("not-json", "not a notebook file"), ("no-notebook", "cannot open"),
+@pytest.mark.parametrize("student,reason", [("not-json", "not a notebook file"),
+                                            ("no-notebook", "no notebook was found"),
                                             ("a-pipe", "not a regular file")])
 def test_unreadable_submissions_get_a_row_naming_every_check(batch, student, reason):
     results, grades = batch

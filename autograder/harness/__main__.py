@@ -13,21 +13,24 @@ from collections.abc import Iterable
 from . import loop_probes  # noqa: F401  (registers probes)
 from . import mnist_probes  # noqa: F401  (registers probes)
 from . import wire
-from .errors import CELL_PREFIX, describe
+from .errors import cell_filename, describe
 from .probes import PROBES, Missing
+from .shell import Shell, display
 
 
-def _exec(ns: dict, index: int, source: str) -> dict:
-    filename = f"{CELL_PREFIX}{index}>"
+def _exec(shell: Shell, index: int, source: str) -> dict:
+    filename = cell_filename(index)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), ns)
+    shell.cell = index
+    exec(compile(source, filename, "exec"), shell.user_ns)
     return {}
 
 
-def handle(ns: dict, msg: dict) -> dict:
+def handle(shell: Shell, msg: dict) -> dict:
+    ns = shell.user_ns
     try:
         if msg["op"] == "exec":
-            return {"ok": _exec(ns, msg["index"], msg["source"])}
+            return {"ok": _exec(shell, msg["index"], msg["source"])}
         if msg["op"] == "probe":
             return {"ok": PROBES[msg["probe"]](ns, **msg["args"])}
         return {"error": {"type": "Protocol", "message": f"unknown op {msg['op']!r}", "where": ""}}
@@ -61,7 +64,9 @@ def serve(fd_in: int, fd_out: int) -> None:
     Each reply counts the threads the request started and left running: if the process later ends by
     itself, the grader blames the name whose call left one, not merely the last name called.
     """
-    ns: dict = {"__name__": "__main__"}
+    ns: dict = {"__name__": "__main__", "display": display}
+    shell = Shell(ns)
+    ns["get_ipython"] = lambda: shell
     while True:
         try:
             msg = wire.recv(fd_in)
@@ -69,7 +74,7 @@ def serve(fd_in: int, fd_out: int) -> None:
             return
         try:
             before = set(threading.enumerate())
-            reply = handle(ns, msg)
+            reply = handle(shell, msg)
             reply["threads"] = sum(t not in before for t in threading.enumerate())  # left running by the call
             wire.send(fd_out, reply)
         except Exception as exc:  # a reply that cannot be encoded

@@ -245,10 +245,7 @@ def checkpoint_run(ns: dict, name: str, spec: list, state: dict, inputs: torch.T
     The student's ``build_model`` is replaced while this runs, by one that builds the spec's model with fresh
     random weights, so a checkpoint is graded whatever the student's model is.
     """
-    missing = [n for n in ("save_checkpoint", "load_checkpoint") if n not in ns]
-    if missing:
-        return {"missing": missing}
-    save, load = ns["save_checkpoint"], ns["load_checkpoint"]
+    save, load = lookup(ns, "save_checkpoint"), lookup(ns, "load_checkpoint")
     built: list[nn.Module] = []
 
     def build_model() -> nn.Module:

@@ -740,10 +740,10 @@ CASES: list[dict] = [
     # -- escaping limits --
     dict(name="h-loop-in-function", threat="limits", answers={"mae_loss": LOOP_MAE}, lose={"mae_loss"},
          message="did not return within"),
-    dict(name="h-allocate-20gb", threat="limits", extra=[(2, ALLOCATE_20GB)], message="Cell 2"),
-    dict(name="h-grow-until-killed", threat="limits", extra=[(2, GROW_UNTIL_KILLED)], message="Cell 2"),
+    dict(name="h-allocate-20gb", threat="limits", extra=[(2, ALLOCATE_20GB)], message="Code cell 2 ("),
+    dict(name="h-grow-until-killed", threat="limits", extra=[(2, GROW_UNTIL_KILLED)], message="Code cell 2 ("),
     dict(name="h-fork-bomb", threat="limits", extra=[(2, FORK_BOMB)], ran="fork bomb stopped by"),
-    dict(name="h-thread-flood", threat="limits", extra=[(2, THREAD_FLOOD)], message="Cell 2",
+    dict(name="h-thread-flood", threat="limits", extra=[(2, THREAD_FLOOD)], message="Code cell 2 (",
          ran="threads started"),
     dict(name="h-detached-children", threat="limits", extra=[(2, DETACHED_CHILDREN)],
          ran="detached children running: 2"),
