@@ -1,7 +1,7 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
-The inputs are the notebook's bytes, the code that decides the marks (the assignment's checks, check.py and
-the sandbox's harness), the limits, the selection of graded names and the sandbox mode (a result graded
+The inputs are the notebook's bytes, the code that decides the marks (the assignment's checks, the grader's
+modules in ``MARKING`` and the sandbox's harness), the limits, the selection of graded names and the sandbox mode (a result graded
 without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell
 before it starts the sandbox whether it needs one.
 """
@@ -20,13 +20,16 @@ from .notebook import NotebookError, read_bytes
 from .result import ERROR
 
 PACKAGE = Path(__file__).resolve().parent
+# the grader's modules that decide marks, statuses or messages, besides the assignment's checks and the harness
+MARKING = ("check.py", "plugin.py", "student.py", "notebook.py", "messages.py", "grade.py", "data.py")
 
 
 @cache
 def _code(assignment: Assignment) -> str:
     """A digest of the code that decides ``assignment``'s marks."""
     digest = hashlib.sha256()
-    for path in (assignment.checks, PACKAGE / "check.py", *sorted((PACKAGE / "harness").glob("*.py"))):
+    for path in (assignment.checks, *(PACKAGE / name for name in MARKING),
+                 *sorted((PACKAGE / "harness").glob("*.py"))):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
