@@ -410,12 +410,14 @@ def test_deep_uses_activation(student):
 # are the batch size times one example's, and their ratios are fixed by the construction alone: the weights, the
 # activation after every layer, the backward pass of the output's sum and the norm. The one freedom the contract
 # leaves there is where the batch's random numbers were drawn: after the layers (whose weights are then the first
-# numbers after torch.manual_seed(seed)) or before them (after rows * width numbers; torch.rand and torch.randn
-# draw one per entry). The check tries both, for batches of up to 4096 rows and some larger round sizes.
+# numbers after torch.manual_seed(seed)) or before them (after rows * width numbers: rand, randn, normal, randint
+# and bernoulli draw one per float32 entry). The check tries both, for any batch of up to 4096 rows and for round
+# sizes up to 100,000 rows.
 EXACT = {"depth": 30, "width": 16, "seed": 5}
 TAIL = 6          # the last layers compared
 MATCH = 1e-4      # their ratios agree to 1e-6 for every batch; a different construction is off by 1e-2 or more
-ROWS_BEFORE = (0, *range(1, 4097), 5000, 6000, 8192, 10000, 16384, 20000, 32768, 50000, 65536, 100000)
+ROWS_BEFORE = tuple(sorted({*range(4097), *range(4100, 20001, 50), *range(21000, 100001, 1000),
+                            *(2 ** k for k in range(13, 17))}))  # 0: the layers first
 # one example's gradient norms in the last layers, under mistakes the contract rules out, by diagnosis
 VARIANTS = {
     "weight": "",
