@@ -110,7 +110,7 @@ def test_regression_bad_reduction(student, name, reference, shortcuts):
 
 
 def tied(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """pred and target equal in rows 0 and 2 (zeros in one place), different elsewhere; where they are equal."""
+    """pred and target, equal in rows 0 and 2 (both 0 in one place) and different elsewhere; the mask of equals."""
     pred, target = randn(4, 3, seed=seed), randn(4, 3, seed=seed + 1)
     pred[0, 0] = 0.0
     target[::2] = pred[::2]
