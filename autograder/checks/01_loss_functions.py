@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.check import StudentRaised, expect_close, expect_unchanged, fail, graded
+from autograder.check import StudentRaised, expect_close, expect_tensor, expect_unchanged, fail, graded
 
 WARM_UP = ()  # slow imports the grader and sandbox make before forking (assignment.py): none here
 
@@ -17,7 +17,7 @@ NO_NUMPY = ("numpy", "array")  # Tensor.numpy and np.asarray(tensor) (Tensor.__a
 
 
 def randn(*shape: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * scale
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scale
 
 
 def regression_mistakes(name, pred, target, reduction):
@@ -50,39 +50,107 @@ def test_regression_reduction(student, name, reference, shortcuts, reduction):
                  mistakes=regression_mistakes(name, pred, target, reduction))
 
 
+# any shape the inputs may have, sizes of one and 0-dim tensors included, and values far from 0
+SHAPES = [(7,), (2, 3, 4), (4, 1), (1, 3), (1,), ()]
+FAR_FROM_ZERO = [("values near 1e4 that differ by about 1", randn(4, 3, seed=40) + 1e4, randn(4, 3, seed=41) + 1e4),
+                 ("differences as large as 1e20", randn(4, 3, seed=42, scale=1e20), randn(4, 3, seed=43, scale=1e19))]
+SHAPE_HINTS = {"none": "'none' keeps one loss per element, shaped exactly like pred: do not squeeze, flatten or "
+                       "reshape the inputs", "mean": SCALAR_HINT, "sum": SCALAR_HINT}
+
+
+def expanded_square(pred, target, reduction):
+    """What pred**2 - 2*pred*target + target**2 gives in float32, reduced."""
+    err = pred * pred - 2 * pred * target + target * target
+    return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]
+
+
+def expect_far_from_zero(student, name, reference, what, pred, target, reduction):
+    value, expected = student.call(name, pred, target, reduction=reduction).value, reference(
+        pred, target, reduction=reduction)
+    call = f"{name}(pred, target, reduction={reduction!r}) for {what}"
+    if (name == "mae_loss" and isinstance(value, torch.Tensor) and value.shape == expected.shape
+            and not torch.isfinite(value).all()):
+        fail(f"{call} is infinite or NaN, although the loss is finite: squaring the difference overflows float32 "
+             "above about 1.8e19, so take the absolute value with abs(), not sqrt(x ** 2)")
+    expect_close(value, expected, rtol=1e-5, atol=1e-6, what=call, hint=SHAPE_HINTS[reduction], mistakes={
+        "it looks like the square was expanded (pred**2 - 2*pred*target + target**2), which loses the digits of the "
+        "difference when pred and target are large: square pred - target itself":
+            expanded_square(pred, target, reduction)} if name == "mse_loss" else None)
+
+
 @pytest.mark.parametrize("name,reference,shortcuts", REGRESSION)
 def test_regression_any_shape(student, name, reference, shortcuts):
-    """works for 1-D and 3-D inputs"""
-    for shape in [(7,), (2, 3, 4)]:
-        pred, target = randn(*shape, seed=3), randn(*shape, seed=4)
-        expect_close(student.call(name, pred, target).value, reference(pred, target), rtol=1e-5, atol=1e-6,
-                     what=f"{name} on inputs of shape {shape}", hint=SCALAR_HINT)
+    """works for inputs of any shape (sizes of one included) and far from 0, with every reduction"""
+    for i, shape in enumerate(SHAPES):
+        pred, target = randn(*shape, seed=3 + 2 * i), randn(*shape, seed=4 + 2 * i)
+        for reduction in ("mean", "sum", "none"):
+            expect_close(student.call(name, pred, target, reduction=reduction).value,
+                         reference(pred, target, reduction=reduction), rtol=1e-5, atol=1e-6,
+                         what=f"{name}(pred, target, reduction={reduction!r}) on inputs of shape {shape}",
+                         hint=SHAPE_HINTS[reduction])
+    for what, pred, target in FAR_FROM_ZERO:
+        for reduction in ("none", "mean"):
+            expect_far_from_zero(student, name, reference, what, pred, target, reduction)
 
 
 @pytest.mark.parametrize("name,reference,shortcuts", REGRESSION)
 def test_regression_bad_reduction(student, name, reference, shortcuts):
     """raises ValueError for an unknown reduction"""
-    try:
-        student.call(name, randn(3), randn(3, seed=1), reduction="average")
-    except StudentRaised as exc:
-        if exc.exc_type != "ValueError":
-            fail(f"{name}(..., reduction='average') should raise ValueError; instead it: {exc}")
-    else:
-        fail(f"{name}(..., reduction='average') returned a value: raise ValueError for any reduction "
-             "other than 'mean', 'sum' or 'none'")
+    for reduction in ("average", "MEAN", None):
+        try:
+            student.call(name, randn(3), randn(3, seed=1), reduction=reduction)
+        except StudentRaised as exc:
+            # None may also end in the TypeError of building the message ("..." + reduction): it is refused
+            if exc.exc_type != "ValueError" and reduction is not None:
+                fail(f"{name}(..., reduction={reduction!r}) should raise ValueError; instead it: {exc}")
+        else:
+            fail(f"{name}(..., reduction={reduction!r}) returned a value: raise ValueError for any reduction "
+                 "other than exactly 'mean', 'sum' or 'none' (as F.mse_loss and F.l1_loss do, for 'MEAN' and None "
+                 "too)")
+
+
+def tied(seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """pred and target, equal in rows 0 and 2 (both 0 in one place) and different elsewhere; the mask of equals."""
+    pred, target = randn(4, 3, seed=seed), randn(4, 3, seed=seed + 1)
+    pred[0, 0] = 0.0
+    target[::2] = pred[::2]
+    return pred, target, pred == target
+
+
+def expect_gradient(student, name, reference, pred, target, reduction, tie=None):
+    """The gradient in pred of ``name(pred, target, reduction)`` (weighted at random for 'none') is autograd's
+    through ``reference``; where ``tie``, mae_loss may have any subgradient of |x| at 0."""
+    weight = randn(*pred.shape, seed=46) if reduction == "none" else None
+    call = student.call(name, pred, target, reduction=reduction, grad=(0,), grad_out=weight)
+    if isinstance(call.grads, str):
+        fail(f"{name}(..., reduction={reduction!r}) is not differentiable in pred: {call.grads} (avoid .detach(), "
+             ".item() and building new tensors from Python numbers)")
+    what = f"the gradient of {name}(pred, target, reduction={reduction!r}) with respect to pred"
+    grad = expect_tensor(call.grads[0], tuple(pred.shape), what=what)
+    leaf = pred.clone().requires_grad_(True)
+    loss = reference(leaf, target, reduction=reduction)
+    (loss if weight is None else loss * weight).sum().backward()
+    expected = leaf.grad
+    if tie is not None:
+        if not torch.isfinite(grad[tie]).all():
+            fail(f"{what} is NaN or infinite where pred equals target" + (
+                ": the derivative of sqrt(x ** 2) is undefined at 0, so take the absolute value with abs()"
+                if name == "mae_loss" else ""))
+        what += " (pred equals target in some places)"
+        if name == "mae_loss":  # |x| has no derivative at 0: any subgradient in [-1, 1] (times the weight) will do
+            scale = weight.abs() if weight is not None else torch.full_like(
+                pred, 1.0 / pred.numel() if reduction == "mean" else 1.0)
+            expected = torch.where(tie & (grad.abs() <= scale * (1 + 1e-5)), grad, expected)
+    expect_close(grad, expected, rtol=1e-4, atol=1e-6, what=what)
 
 
 @pytest.mark.parametrize("name,reference,shortcuts", REGRESSION)
 def test_regression_gradient(student, name, reference, shortcuts):
-    """is differentiable in pred, with the right gradient"""
-    pred, target = randn(4, 3, seed=5), randn(4, 3, seed=6)
-    call = student.call(name, pred, target, grad=(0,))
-    if isinstance(call.grads, str):
-        fail(f"{name} is not differentiable in pred: {call.grads} (avoid .detach(), .item() and "
-             "building new tensors from Python numbers)")
-    leaf = pred.clone().requires_grad_(True)
-    reference(leaf, target).backward()
-    expect_close(call.grads[0], leaf.grad, rtol=1e-4, atol=1e-6, what=f"the gradient of {name} with respect to pred")
+    """is differentiable in pred, with the right gradient for every reduction, also where pred equals target"""
+    expect_gradient(student, name, reference, randn(4, 3, seed=5), randn(4, 3, seed=6), "mean")
+    pred, target, tie = tied(seed=44)
+    for reduction in ("mean", "sum", "none"):
+        expect_gradient(student, name, reference, pred, target, reduction, tie)
 
 
 @pytest.mark.parametrize("name,reference,shortcuts", REGRESSION)
@@ -263,6 +331,29 @@ def test_bce_extremes(student):
                  hint="the loss is the mean over every element, a 0-dim tensor", mistakes={
                      "it looks like probabilities are clamped too far from 0 and 1 (use at most 1e-7)":
                          F.binary_cross_entropy(p.clamp(1e-5, 1 - 1e-5), y)})
+
+
+def soft_targets(*shape: int, seed: int) -> torch.Tensor:
+    """Targets anywhere in [0, 1], as label smoothing or averaged labels give: 0, 1 and 0.5 included."""
+    t = torch.rand(*shape, generator=torch.Generator().manual_seed(seed))
+    t.view(-1)[:5] = torch.tensor([0.0, 1.0, 0.5, 0.1, 0.9])
+    return t
+
+
+@graded("binary_cross_entropy")
+def test_bce_soft_targets(student):
+    """matches F.binary_cross_entropy for targets anywhere in [0, 1], not only 0 and 1"""
+    p, y = probabilities(5, 4, seed=32), soft_targets(5, 4, seed=33)
+    p[0, :2] = torch.tensor([1e-6, 1 - 1e-6])  # the extremes the contract admits, with soft targets
+    y[0, :2] = torch.tensor([0.3, 0.7])
+    expect_close(student.call("binary_cross_entropy", p, y).value, F.binary_cross_entropy(p, y), rtol=1e-4,
+                 atol=1e-5, what="binary_cross_entropy(probs, targets) for targets between 0 and 1 (as in label "
+                 "smoothing)", hint="the loss is the mean over every element, a 0-dim tensor", mistakes={
+                     f"it looks like each target was treated as {how}: use the targets as they are, in "
+                     "-(t * log(p) + (1 - t) * log(1 - p))": F.binary_cross_entropy(p, hard)
+                     for how, hard in (("1 where it equals 1 and 0 elsewhere", (y == 1).float()),
+                                       ("1 wherever it is not 0", (y != 0).float()),
+                                       ("0 or 1, rounded", y.round()))})
 
 
 @graded("binary_cross_entropy")

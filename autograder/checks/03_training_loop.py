@@ -251,11 +251,16 @@ def epoch_trained(student) -> dict:
                          lr=EPOCH_LR, momentum=EPOCH_MOMENTUM, device="cpu")
 
 
-def trained_state(clear: bool) -> torch.Tensor:
+def trained(clear: bool) -> tuple[torch.Tensor, float]:
+    """The parameters after one epoch with SGD and momentum (zero_grad or not), and its mean loss."""
     model = build(SPEC, EPOCH_STATE)
-    reference_epoch(model, EPOCH_DATA, torch.optim.SGD(model.parameters(), lr=EPOCH_LR, momentum=EPOCH_MOMENTUM),
-                    clear)
-    return flat(model.state_dict())
+    loss = reference_epoch(model, EPOCH_DATA, torch.optim.SGD(model.parameters(), lr=EPOCH_LR,
+                                                              momentum=EPOCH_MOMENTUM), clear)
+    return flat(model.state_dict()), loss
+
+
+def trained_state(clear: bool) -> torch.Tensor:
+    return trained(clear)[0]
 
 
 @graded("train_one_epoch")
@@ -265,13 +270,23 @@ def test_epoch_returns_float(epoch_at_rest):
                  hint="accumulate loss.item(), a Python number, rather than the loss tensors")
 
 
-@graded("train_one_epoch")
-def test_epoch_mean_loss(epoch_at_rest):
-    """returns the mean loss per example, each batch weighted by its size"""
+def losses_at_rest() -> tuple[torch.Tensor, torch.Tensor]:
+    """Each batch's mean loss under EPOCH_STATE, and each batch's size."""
     model = build(SPEC, EPOCH_STATE)
     with torch.no_grad():
         losses = torch.tensor([F.cross_entropy(model(x), y).item() for x, y in batches(EPOCH_DATA)])
-    sizes = torch.tensor([float(len(y)) for _, y in batches(EPOCH_DATA)])
+    return losses, torch.tensor([float(len(y)) for _, y in batches(EPOCH_DATA)])
+
+
+def mean_loss_at_rest() -> float:
+    losses, sizes = losses_at_rest()
+    return ((losses * sizes).sum() / sizes.sum()).item()
+
+
+@graded("train_one_epoch")
+def test_epoch_mean_loss(epoch_at_rest):
+    """returns the mean loss per example, each batch weighted by its size"""
+    losses, sizes = losses_at_rest()
     expect_number(epoch_at_rest["value"], ((losses * sizes).sum() / sizes.sum()).item(), rtol=1e-5, atol=1e-6,
                   what="the mean loss train_one_epoch returned (for lr=0, so the parameters stay put)",
                   hint="add up loss.item() * batch size over the batches and divide by the number of examples",
@@ -305,6 +320,25 @@ def test_epoch_updates(epoch_trained):
              "backward() and step()? Call optimizer.zero_grad() before the forward pass (or right after step())")
     fail("the parameters after one epoch differ from a correct epoch (zero_grad, forward, loss, backward, step for "
          "each batch, in that order): did you call optimizer.zero_grad() before each backward()?")
+
+
+@graded("train_one_epoch")
+def test_epoch_loss_while_training(epoch_trained, epoch_at_rest):
+    """records the loss of each training step: one forward pass per batch, its loss taken before the step"""
+    calls, n = len(epoch_trained["forwards"]), len(batches(EPOCH_DATA))
+    if calls > n:
+        fail(f"train_one_epoch called the model {calls} times for {n} batches: make one forward pass per batch, "
+             "and record the loss you call backward() on (loss.item()) rather than calling the model again, "
+             "after the step or after the loop")
+    expected_state, expected_loss = trained(clear=True)
+    at_rest = epoch_at_rest["value"]
+    if not (close(flat(epoch_trained["state"]), expected_state) and type(at_rest) in (int, float)
+            and abs(at_rest - mean_loss_at_rest()) <= 1e-6 + 1e-5 * abs(at_rest)):
+        return  # wrong updates or a wrong mean: charged to test_epoch_updates or test_epoch_mean_loss only
+    expect_number(epoch_trained["value"], expected_loss, rtol=1e-5, atol=1e-6,
+                  what="the mean loss train_one_epoch returned after an epoch of training (lr > 0)",
+                  hint="return the mean of the losses computed in the epoch's own forward passes, each before its "
+                       "step, weighted by batch size")
 
 
 @graded("train_one_epoch")

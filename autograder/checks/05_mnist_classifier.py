@@ -753,18 +753,32 @@ SPLIT_CALLS = {
 }
 
 
-@pytest.fixture(scope="module")
-def splits(student) -> dict[int, list[dict]]:
-    """For each dataset size, split_train_val(TensorDataset(arange(n)), **kwargs) for each kwargs above."""
+# datasets so small, or fractions so low, that val holds 0, 1 or 2 items (round(0.5) and round(2.5) included)
+SMALL_CALLS = {10: [{"val_fraction": f, "seed": 0} for f in (0.15, 0.25, 0.0, 0.04, 0.05)], 1: [{}]}
+
+
+def run_splits(student, calls_by_size: dict[int, list[dict]]) -> dict[int, list[dict]]:
+    """For each dataset size n, split_train_val(TensorDataset(arange(n)), **kwargs) for each of its kwargs."""
     out = {n: student.probe("split_run", "split_train_val", n=n, calls=calls)["splits"]
-           for n, calls in SPLIT_CALLS.items()}
+           for n, calls in calls_by_size.items()}
     for n, results in out.items():
-        for kwargs, result in zip(SPLIT_CALLS[n], results):
+        for kwargs, result in zip(calls_by_size[n], results):
             if not result["pair"]:
                 fail(f"split_train_val(dataset, {call_text(kwargs)}) returned {a_class(result['class'])}"
                      + (f" of {result['length']} items" if result["length"] is not None else "")
                      + ", expected a tuple (train, val)")
     return out
+
+
+@pytest.fixture(scope="module")
+def splits(student) -> dict[int, list[dict]]:
+    """For each dataset size, split_train_val(TensorDataset(arange(n)), **kwargs) for each kwargs above."""
+    return run_splits(student, SPLIT_CALLS)
+
+
+@pytest.fixture(scope="module")
+def small_splits(student) -> dict[int, list[dict]]:
+    return run_splits(student, SMALL_CALLS)
 
 
 def call_text(kwargs: dict) -> str:
@@ -822,15 +836,40 @@ def test_split_val_size(splits, fraction):
             if kwargs.get("val_fraction") != fraction:
                 continue
             size, expected = len(items(result, "val", kwargs)), round(n * fraction)
-            if size == expected:
-                continue
-            why = ""
-            if size == int(n * fraction):
-                why = ": int() truncates; use round()"
-            elif size == n - expected:
-                why = ": train and val look swapped (return (train, val), val the part of size val_fraction)"
-            fail(f"val has {size} items for a dataset of {n} items and val_fraction={fraction}; it should hold "
-                 f"round({n} * {fraction}) items{why}")
+            if size != expected:
+                fail(f"val has {size} items for a dataset of {n} items and val_fraction={fraction}; it should hold "
+                     f"round({n} * {fraction}) items{size_mistake(n, fraction, size)}")
+
+
+def size_mistake(n: int, fraction: float, size: int) -> str:
+    """Why val may hold ``size`` items rather than round(n * fraction), as a clause to append; "" if unknown."""
+    expected = round(n * fraction)
+    if size == int(n * fraction):
+        return ": int() truncates; use round()"
+    if expected == 0 and size == n:
+        return (": when round(n * val_fraction) is 0, the slice perm[-n_val:] is perm[-0:], the whole permutation "
+                "(and perm[:-n_val] is empty); take val = perm[:n_val] and train = perm[n_val:]")
+    if size == n - expected:
+        return ": train and val look swapped (return (train, val), val the part of size val_fraction)"
+    if expected == 0:
+        return ": val is empty when round(len(dataset) * val_fraction) is 0; do not force it to hold items"
+    return ""
+
+
+@graded("split_train_val")
+def test_split_small(small_splits):
+    """puts round(len(dataset) * val_fraction) items in val when that is 0, 1 or 2, the rest in train"""
+    for n, results in small_splits.items():
+        for kwargs, result in zip(SMALL_CALLS[n], results):
+            train, val = split_sets(result, kwargs)
+            fraction = kwargs.get("val_fraction", 0.1)
+            size, expected = len(items(result, "val", kwargs)), round(n * fraction)
+            what = f"for a dataset of {n} item(s) and {call_text(kwargs) or 'the defaults'}"
+            if size != expected:
+                fail(f"val has {size} item(s) {what}; it should hold round({n} * {fraction}) items (Python's "
+                     f"round){size_mistake(n, fraction, size)}")
+            if train & val or len(items(result, "train", kwargs)) + size != n or train | val != set(range(n)):
+                fail(f"train and val do not hold each item exactly once {what}: every index goes to exactly one part")
 
 
 def same(a: dict, b: dict, kwargs: dict) -> bool:

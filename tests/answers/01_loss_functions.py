@@ -36,6 +36,18 @@ def mse_loss(pred, target, reduction="mean"):
     return {"mean": err.mean().sqrt(), "sum": err.sum(), "none": err}[reduction]'''),
         "squares in place": _regression("mse_loss", _CHECKED + '''    err = pred.sub_(target).pow_(2) if not pred.requires_grad else (pred - target) ** 2
     return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]'''),
+        "squeezes its inputs": _regression("mse_loss", _CHECKED + '''    err = (pred.squeeze() - target.squeeze()) ** 2
+    return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]'''),
+        "expands the square": _regression("mse_loss", _CHECKED + '''    err = pred * pred - 2 * pred * target + target * target
+    return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]'''),
+        "reduction=None means no reduction": _regression("mse_loss", '''    err = (pred - target) ** 2
+    if reduction is None or reduction == "none":
+        return err
+    if reduction == "mean":
+        return err.mean()
+    if reduction == "sum":
+        return err.sum()
+    raise ValueError(f"unknown reduction {reduction!r}")'''),
     },
     "mae_loss": {
         "forgets the absolute value": _regression("mae_loss", _CHECKED + '''    err = pred - target
@@ -47,6 +59,17 @@ def mse_loss(pred, target, reduction="mean"):
     return {"mean": err.mean(0), "sum": err.sum(), "none": err}[reduction]'''),
         "returns a Python float": _regression("mae_loss", _CHECKED + '''    err = (pred - target).abs()
     return {"mean": err.mean().item(), "sum": err.sum().item(), "none": err}[reduction]'''),
+        "square root of the squared error": _regression("mae_loss", _CHECKED + '''    err = torch.sqrt((pred - target) ** 2)
+    return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]'''),
+        "reduction names in any case": _regression("mae_loss", '''    reduction = reduction.lower()
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"unknown reduction {reduction!r}")
+    err = (pred - target).abs()
+    return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]'''),
+        "turns 1-D inputs into columns": _regression("mae_loss", _CHECKED + '''    if pred.dim() == 1:
+        pred, target = pred[:, None], target[:, None]
+    err = (pred - target).abs()
+    return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]'''),
     },
     "log_softmax": {
         "naive exp overflows": '''
@@ -131,6 +154,21 @@ def binary_cross_entropy(probs, targets):
     probs.mul_(1 - 2e-7).add_(1e-7)
     return -(targets * torch.log(probs) + (1 - targets) * torch.log(1 - probs)).mean()
 ''',
+        "picks one term by the hard label": '''
+def binary_cross_entropy(probs, targets):
+    return -torch.log(torch.where(targets == 1, probs, 1 - probs)).mean()
+''',
+        "masks with the targets as booleans": '''
+def binary_cross_entropy(probs, targets):
+    positive = targets.bool()
+    total = -torch.log(probs[positive]).sum() - torch.log(1 - probs[~positive]).sum()
+    return total / probs.numel()
+''',
+        "rounds the targets to 0 or 1": '''
+def binary_cross_entropy(probs, targets):
+    t = targets.round()
+    return -(t * torch.log(probs) + (1 - t) * torch.log(1 - probs)).mean()
+''',
     },
 }
 
@@ -143,6 +181,30 @@ RIGHT = {
     if reduction == "sum":
         return torch.sum((pred - target).pow(2))
     raise ValueError("unknown reduction " + reduction)'''),
+        "torch.square, a sum over numel, match-case": _regression("mse_loss", '''    err = torch.square(pred - target)
+    match reduction:
+        case "none":
+            return err
+        case "sum":
+            return err.sum()
+        case "mean":
+            return err.sum() / err.numel()
+        case _:
+            raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")'''),
+    },
+    "mae_loss": {
+        "torch.maximum(d, -d)": _regression("mae_loss", _CHECKED + '''    d = pred - target
+    err = torch.maximum(d, -d)
+    return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]'''),
+        "where(d < 0, -d, d): gradient 1 where pred equals target": _regression("mae_loss", _CHECKED + '''    d = pred - target
+    err = torch.where(d < 0, -d, d)
+    return {"mean": err.mean(), "sum": err.sum(), "none": err}[reduction]'''),
+        "d * sign(d), reduced over every dim": _regression("mae_loss", _CHECKED + '''    d = pred - target
+    err = d * torch.sign(d)
+    if reduction == "none":
+        return err
+    dims = tuple(range(err.dim()))
+    return err.mean(dim=dims) if reduction == "mean" else err.sum(dim=dims)'''),
     },
     "log_softmax": {
         "torch.logsumexp": '''
@@ -160,6 +222,16 @@ def cross_entropy_loss(logits, targets):
         "log1p form": '''
 def binary_cross_entropy(probs, targets):
     return -(targets * probs.log() + (1 - targets) * torch.log1p(-probs)).mean()
+''',
+        "torch.xlogy": '''
+def binary_cross_entropy(probs, targets):
+    return -(torch.xlogy(targets, probs) + torch.xlogy(1 - targets, 1 - probs)).mean()
+''',
+        "probabilities clamped to [1e-7, 1 - 1e-7]": '''
+def binary_cross_entropy(probs, targets):
+    p = probs.clamp(1e-7, 1 - 1e-7)
+    loss = targets * torch.log(p) + (1 - targets) * torch.log(1 - p)
+    return -loss.sum() / loss.numel()
 ''',
     },
 }

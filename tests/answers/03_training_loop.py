@@ -167,6 +167,42 @@ WRONG = {
         optimizer.step()
         total += loss.item() * len(targets)
     return total'''),
+        "records each batch's loss after its step": _epoch('''    model.train()
+    total, count = 0.0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+        with torch.no_grad():
+            total += loss_fn(model(inputs), targets).item() * len(targets)
+        count += len(targets)
+    return total / count'''),
+        "returns the loss of a second pass after training": _epoch('''    model.train()
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs.to(device)), targets.to(device))
+        loss.backward()
+        optimizer.step()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            total += loss_fn(model(inputs.to(device)), targets.to(device)).item() * len(targets)
+            count += len(targets)
+    return total / count'''),
+        "calls the model again for the batch accuracy": _epoch('''    model.train()
+    total, correct, count = 0.0, 0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(targets)
+        correct += (model(inputs).argmax(dim=1) == targets).sum().item()
+        count += len(targets)
+    print(f"train accuracy {correct / count:.3f}")
+    return total / count'''),
     },
     "evaluate": {
         "no model.eval()": _evaluate('''    correct, total = 0, 0
@@ -321,6 +357,30 @@ RIGHT = {
         optimizer.step()
         total += float(loss) * len(targets)
     return total / len(loader.dataset)'''),
+        "running weighted mean, accuracy from the same outputs": _epoch('''    model.train()
+    mean, seen, correct = 0.0, 0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = loss_fn(outputs, targets)
+        loss.backward()
+        optimizer.step()
+        seen += len(targets)
+        mean += (loss.item() - mean) * len(targets) / seen
+        correct += (outputs.argmax(dim=1) == targets).sum().item()
+    print(f"train accuracy {correct / seen:.3f}")
+    return mean'''),
+        "detached loss tensors, one float at the end": _epoch('''    model.train()
+    total, count = torch.zeros(()), 0
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs.to(device)), targets.to(device))
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * targets.size(0)
+        count += targets.size(0)
+    return float(total / count)'''),
     },
     "evaluate": {
         "inference_mode": _evaluate('''    model.eval()

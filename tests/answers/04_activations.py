@@ -292,6 +292,60 @@ def tanh_grad(x):
     net = nn.Sequential(*[m for layer in layers for m in (layer, activations[activation]())])
     net(torch.randn(32, 64)).sum().backward()
     return [layer.weight.grad.norm().item() for layer in layers]'''),
+        "mean of the output": _deep('''    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    net = nn.Sequential(*[m for layer in layers for m in (layer, activations[activation]())])
+    net(torch.randn(32, width)).mean().backward()
+    return [layer.weight.grad.norm().item() for layer in layers]'''),
+        "no activation after the last layer": _deep('''    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    modules = []
+    for i, layer in enumerate(layers):
+        modules.append(layer)
+        if i < depth - 1:
+            modules.append(activations[activation]())
+    nn.Sequential(*modules)(torch.randn(32, width)).sum().backward()
+    return [layer.weight.grad.norm().item() for layer in layers]'''),
+        "Xavier initialization": _deep('''    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    for layer in layers:
+        nn.init.xavier_uniform_(layer.weight)
+        nn.init.zeros_(layer.bias)
+    net = nn.Sequential(*[m for layer in layers for m in (layer, activations[activation]())])
+    net(torch.randn(32, width)).sum().backward()
+    return [layer.weight.grad.norm().item() for layer in layers]'''),
+        "norm of the weight and bias gradients together": _deep('''    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    net = nn.Sequential(*[m for layer in layers for m in (layer, activations[activation]())])
+    net(torch.randn(32, width)).sum().backward()
+    return [torch.cat([p.grad.flatten() for p in layer.parameters()]).norm().item() for layer in layers]'''),
+        "an MSE loss against zeros": _deep('''    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    net = nn.Sequential(*[m for layer in layers for m in (layer, activations[activation]())])
+    out = net(torch.randn(32, width))
+    nn.functional.mse_loss(out, torch.zeros_like(out)).backward()
+    return [layer.weight.grad.norm().item() for layer in layers]'''),
+        "layers without bias": _deep('''    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width, bias=False) for _ in range(depth)]
+    net = nn.Sequential(*[m for layer in layers for m in (layer, activations[activation]())])
+    net(torch.randn(32, width)).sum().backward()
+    return [layer.weight.grad.norm().item() for layer in layers]'''),
+        "sum of absolute gradients": _deep('''    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    net = nn.Sequential(*[m for layer in layers for m in (layer, activations[activation]())])
+    net(torch.randn(32, width)).sum().backward()
+    return [layer.weight.grad.abs().sum().item() for layer in layers]'''),
+        "squared norms": _deep('''    torch.manual_seed(seed)
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    net = nn.Sequential(*[m for layer in layers for m in (layer, activations[activation]())])
+    net(torch.randn(32, width)).sum().backward()
+    return [layer.weight.grad.pow(2).sum().item() for layer in layers]'''),
+        "LeakyReLU for 'relu'": _deep('''    torch.manual_seed(seed)
+    kinds = {"relu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+    layers = [nn.Linear(width, width) for _ in range(depth)]
+    net = nn.Sequential(*[m for layer in layers for m in (layer, kinds[activation]())])
+    net(torch.randn(32, width)).sum().backward()
+    return [layer.weight.grad.norm().item() for layer in layers]'''),
     },
 }
 
@@ -401,5 +455,25 @@ def tanh_grad(x):
         h = act(layer(h))
     h.sum().backward()
     return [layer.weight.grad.norm().item() for layer in layers]'''),
+        "one input vector drawn before the layers": _deep('''    torch.manual_seed(seed)
+    x = torch.randn(width)
+    net = nn.Sequential()
+    for _ in range(depth):
+        net.append(nn.Linear(width, width))
+        net.append(activations[activation]())
+    net(x).sum().backward()
+    return [m.weight.grad.norm().item() for m in net if isinstance(m, nn.Linear)]'''),
+        "a batch of its own generator, 1000 rows": _deep('''    torch.manual_seed(seed)
+    layers = nn.ModuleList([nn.Linear(width, width) for _ in range(depth)])
+    x = torch.randn(1000, width, generator=torch.Generator().manual_seed(seed))
+    for layer in layers:
+        x = activations[activation]()(layer(x))
+    x.sum().backward()
+    return [float(torch.linalg.norm(layer.weight.grad)) for layer in layers]'''),
+        "5000 rows in [-1, 1] drawn first, one Sequential": _deep('''    torch.manual_seed(seed)
+    x = torch.rand(5000, width) * 2 - 1
+    net = nn.Sequential(*[m for _ in range(depth) for m in (nn.Linear(width, width), activations[activation]())])
+    net(x).sum().backward()
+    return [net[2 * i].weight.grad.norm().item() for i in range(depth)]'''),
     },
 }

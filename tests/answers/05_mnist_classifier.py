@@ -313,6 +313,12 @@ def split_train_val(dataset, val_fraction=0.1, seed=42):
     perm = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
     return Subset(dataset, perm[n_val:]), Subset(dataset, perm[:n_val])
 ''',
+        "validation from perm[-n_val:]": _split('''    n_val = round(len(dataset) * val_fraction)
+    perm = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(dataset, perm[:-n_val]), Subset(dataset, perm[-n_val:])'''),
+        "at least one validation item": _split('''    n_val = max(1, round(len(dataset) * val_fraction))
+    perm = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(dataset, perm[n_val:]), Subset(dataset, perm[:n_val])'''),
     },
     "test_accuracy": {
         "over 5 million parameters": {"build_model": _model(_WIDE_MLP)},
@@ -446,5 +452,14 @@ def build_model():
     n_val = round(n * val_fraction)
     perm = np.random.RandomState(seed).permutation(n)
     return Subset(dataset, perm[n_val:].tolist()), Subset(dataset, perm[:n_val].tolist())'''),
+        "random.Random(seed).sample, the rest in order": _split('''    import random
+    n = len(dataset)
+    val = random.Random(seed).sample(range(n), round(n * val_fraction))
+    chosen = set(val)
+    return Subset(dataset, [i for i in range(n) if i not in chosen]), Subset(dataset, val)'''),
+        "global seed, random_split, train size first": _split('''    n_train = len(dataset) - round(len(dataset) * val_fraction)
+    torch.manual_seed(seed)
+    train, val = torch.utils.data.random_split(dataset, [n_train, len(dataset) - n_train])
+    return train, val'''),
     },
 }
