@@ -16,6 +16,7 @@ import atexit
 import functools
 import json
 import os
+import secrets
 import select
 import signal
 import socket
@@ -45,6 +46,16 @@ class WorkerDied(Exception):
 
 class WorkerTimeout(Exception):
     """The student's process did not answer in time; it has been killed."""
+
+
+class ChannelCorrupted(WorkerDied):
+    """The reply channel held a frame that does not answer the request: one that student code wrote there, or a
+    second reply to an earlier request, whose ``culprit`` (what that request was about) is then known. The
+    worker has been killed: what follows in the channel can no longer be paired with the requests."""
+
+    def __init__(self, message: str, culprit: str | None = None):
+        super().__init__(message)
+        self.culprit = culprit
 
 
 @functools.cache
@@ -357,6 +368,7 @@ class Worker:
         self.limits = limits
         self.exit_code: int | None = None
         self.peak_mb = 0.0
+        self._asked: dict[int, str | None] = {}  # each request's token: what it was about
         self._slot: Slot | None = _slot(limits)
         self._server = self._slot.server
         requests_r, self._requests = os.pipe()
@@ -411,12 +423,17 @@ class Worker:
     def output_dropped(self) -> int:
         return self._out.dropped
 
-    def request(self, msg: dict, seconds: float) -> dict[str, Any]:
-        """Send one request and wait up to ``seconds`` for the reply."""
+    def request(self, msg: dict, seconds: float, about: str | None = None) -> dict[str, Any]:
+        """Send one request and wait up to ``seconds`` for its reply; ``about`` (a graded name) is the culprit
+        if a second reply to this request turns up later."""
+        token = secrets.randbits(64) or 1  # never the keeper's
+        self._asked[token] = about
         try:
-            wire.send(self._requests, msg)
-            reply = wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds)
-            if self._note_exit(reply):
+            wire.send(self._requests, msg, token)
+            got, reply = wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds,
+                                   accept=(token, wire.KEEPER))
+            if got == wire.KEEPER:
+                self._note_exit(reply)
                 self.kill()
                 raise WorkerDied(_exit_reason(self.exit_code))
             return _envelope(reply)
@@ -426,21 +443,25 @@ class Worker:
         except (wire.Closed, BrokenPipeError):
             self._await_exit(2)
             raise WorkerDied(_exit_reason(self.exit_code)) from None
+        except wire.Stray as exc:
+            self.kill()
+            if exc.token in self._asked:
+                raise ChannelCorrupted("sent a second reply to an earlier call", self._asked[exc.token]) from None
+            raise ChannelCorrupted("wrote a frame of its own into the grader's reply channel") from None
         except wire.WireError as exc:
             self.kill()
-            raise WorkerDied(f"sent an unreadable reply ({exc})") from None
+            raise ChannelCorrupted(f"sent an unreadable reply ({exc})") from None
 
-    def _note_exit(self, frame: Any) -> bool:
-        """Whether ``frame`` is the keeper's last word, ``{"exited": code}``; if so, keep the code."""
-        if not (isinstance(frame, dict) and set(frame) == {"exited"}):
-            return False
-        self.exit_code = frame["exited"] if isinstance(frame["exited"], int) else None
-        return True
+    def _note_exit(self, frame: Any) -> None:
+        """Keep the exit code from the keeper's last word, ``{"exited": code}``."""
+        exited = frame.get("exited") if isinstance(frame, dict) else None
+        self.exit_code = exited if type(exited) is int else None
 
     def _await_exit(self, seconds: float) -> None:
         """After the worker stopped reading: take the exit status its keeper sends, then clean up."""
         try:
-            self._note_exit(wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds))
+            self._note_exit(wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds,
+                                      accept=(wire.KEEPER,))[1])
         except wire.WireError:
             pass
         self.kill()

@@ -16,7 +16,7 @@ from .check import CheckFailed, StudentRaised, TimedOut
 from .harness.values import revive
 from .limits import Limits
 from .notebook import Cell, python_source, runnable, tampering
-from .sandbox import Worker, WorkerDied, WorkerTimeout
+from .sandbox import ChannelCorrupted, Worker, WorkerDied, WorkerTimeout
 
 MAX_RESTARTS = 8
 
@@ -57,6 +57,16 @@ def raised_message(name: str, error: dict) -> str:
         return (f"{name} uses a library shortcut: {error.get('message', '')}. This exercise asks you "
                 "to write it from scratch with elementary tensor operations")
     return f"{name} {_raised(error)}"
+
+
+_CALL_FIELDS = {"value_requires_grad": bool, "forbidden": list, "args_after": list, "requires_grad_after": list,
+                "grads_after": list}
+
+
+def _well_formed(data: Any) -> bool:
+    """Whether a call's reply has the shape the harness gives it (one forged by student code may not)."""
+    return (isinstance(data, dict) and "value" in data and all(type(data.get(k)) is t for k, t in _CALL_FIELDS.items())
+            and all(type(hit) is str for hit in data["forbidden"]))
 
 
 class Student:
@@ -104,6 +114,7 @@ class Student:
                 self.runs[cell.index] = CellRun(
                     cell.index, "timeout" if timed_out else "crashed",
                     f"did not finish within {seconds:g} s and was skipped" if timed_out
+                    else f"{exc} and was skipped" if isinstance(exc, ChannelCorrupted)
                     else f"ended the Python process (it {exc}) and was skipped")
                 self._retire(worker)
                 return self._start()
@@ -151,19 +162,24 @@ class Student:
                 self._ended_after(self._left_running or self._last)
             worker = self._start()
             try:
-                reply = worker.request(request, seconds)
-            except WorkerDied:  # blame the name only if it dies again on a fresh process
-                # else something an earlier call left behind ended the process: a thread it left, or the last call
-                culprit = self._left_running or (self._last if self._last != name else None)
+                reply = worker.request(request, seconds, about=name)
+            except WorkerDied as exc:  # blame the name only if it happens again on a fresh process
+                # else something an earlier call left behind did it: a second reply to that call, a thread it left,
+                # or the last call
+                culprit = getattr(exc, "culprit", None) or self._left_running or \
+                    (self._last if self._last != name else None)
                 self._retire(worker)
                 worker = self._start()
-                reply = worker.request(request, seconds)
-                self._ended_after(culprit)
+                reply = worker.request(request, seconds, about=name)
+                self._ended_after(culprit, exc)
         except (WorkerTimeout, WorkerDied) as exc:
             self._retire(worker)
             self._broken[name] = (
                 f"{name} did not return within {seconds:g} s: look for an infinite loop or a far too slow "
                 "computation" if isinstance(exc, WorkerTimeout) else
+                f"the grader could not read the reply to {name}'s call: your notebook's Python process {exc}. "
+                f"{name} must return plain values (tensors, numbers, lists), never write to the grader's files"
+                if isinstance(exc, ChannelCorrupted) else
                 f"calling {name} ended your notebook's Python process: it {exc}")
             raise (TimedOut if isinstance(exc, WorkerTimeout) else CheckFailed)(self._broken[name]) from None
         self._last = name
@@ -175,11 +191,17 @@ class Student:
             raise StudentRaised(raised_message(name, reply["error"]), reply["error"].get("type", "?"))
         return revive(reply["ok"])
 
-    def _ended_after(self, culprit: str | None) -> None:
-        """The process ended by itself after ``culprit``'s call returned: checks of it are not run again."""
-        if culprit is not None:
-            self._broken[culprit] = (f"after {culprit} returned, your notebook's Python process ended by itself: "
-                                     f"does {culprit} leave a thread or process running?")
+    def _ended_after(self, culprit: str | None, exc: WorkerDied | None = None) -> None:
+        """The process ended by itself, or ``exc``, a corrupted reply channel, came after ``culprit``'s call
+        returned: checks of it are not run again."""
+        if culprit is None:
+            return
+        self._broken[culprit] = (
+            f"after {culprit} returned, your notebook's Python process {exc}: {culprit}, or a thread it left "
+            "running, wrote to the grader's reply channel; a graded function must only return its result"
+            if isinstance(exc, ChannelCorrupted) else
+            f"after {culprit} returned, your notebook's Python process ended by itself: "
+            f"does {culprit} leave a thread or process running?")
 
     def call(self, name: str, *args: Any, forbid: tuple[str, ...] = (), grad: tuple[int, ...] = (),
              grad_out: torch.Tensor | None = None, seconds: float | None = None, **kwargs: Any) -> Call:
@@ -196,6 +218,9 @@ class Student:
                               f"PyTorch's internal mode machinery ({', '.join(tampered)}): remove it")
         data = self.probe("call", name, seconds, args=list(args), kwargs=kwargs, forbid=list(forbid),
                           grad=list(grad), grad_out=grad_out)
+        if not _well_formed(data):
+            raise CheckFailed(f"{name}'s reply is not one the grader's harness writes: something in your notebook "
+                              "wrote to the grader's reply channel or changed its harness; remove it")
         if data["forbidden"]:
             raise CheckFailed(f"{name} uses a library shortcut ({', '.join(map(str, data['forbidden']))}), even if "
                               "it catches the error: this exercise asks you to write it from scratch")

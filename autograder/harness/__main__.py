@@ -58,19 +58,20 @@ def warm_up(modules: Iterable[str] = ()) -> None:
 def serve(fd_in: int, fd_out: int) -> None:
     """Answer requests until the grader closes ``fd_in``.
 
-    Each reply counts the threads the request started and left running: if the process later ends by
-    itself, the grader blames the name whose call left one, not merely the last name called.
+    Each reply repeats its request's token, and counts the threads the request started and left running: if
+    the process later ends by itself, the grader blames the name whose call left one, not merely the last name
+    called.
     """
     ns: dict = {"__name__": "__main__"}
     while True:
         try:
-            msg = wire.recv(fd_in)
+            token, msg = wire.recv(fd_in)
         except wire.Closed:
             return
         try:
             before = set(threading.enumerate())
             reply = handle(ns, msg)
             reply["threads"] = sum(t not in before for t in threading.enumerate())  # left running by the call
-            wire.send(fd_out, reply)
+            wire.send(fd_out, reply, token)
         except Exception as exc:  # a reply that cannot be encoded
-            wire.send(fd_out, {"error": {"type": type(exc).__name__, "message": str(exc)[:500], "where": ""}})
+            wire.send(fd_out, {"error": {"type": type(exc).__name__, "message": str(exc)[:500], "where": ""}}, token)

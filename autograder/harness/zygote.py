@@ -99,7 +99,7 @@ def _keeper(spec: dict, fds: list[int]) -> None:
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     try:
-        wire.send(replies, {"exited": os.waitstatus_to_exitcode(status)})
+        wire.send(replies, {"exited": os.waitstatus_to_exitcode(status)}, wire.KEEPER)
     except OSError:
         pass
     os._exit(0)

@@ -502,17 +502,24 @@ FORGE_FRAME = '''
 import io, os, struct, sys
 import torch
 ''' + CHANNELS + '''
-def forge(obj):
+def _token():
+    """The token of the request being answered, which its reply must repeat: a local of the harness's serve()."""
+    frame = sys._getframe()
+    while frame is not None and type(frame.f_locals.get("token")) is not int:
+        frame = frame.f_back
+    return frame.f_locals["token"] if frame is not None else 0
+
+def forge(obj, token=None):
     """Write one wire frame straight to the grader, as if the harness had replied; swallow the real reply."""
     buf = io.BytesIO()
     torch.save(obj, buf)
-    data = memoryview(struct.pack("!Q", len(buf.getvalue())) + buf.getvalue())
+    data = memoryview(struct.pack("!QQ", len(buf.getvalue()), _token() if token is None else token) + buf.getvalue())
     fd = _channels()[1]
     while data:
         data = data[os.write(fd, data):]
     wire = sys.modules["harness.wire"]
     real_send = wire.send
-    def swallow_once(fd, obj):  # keeps the pipe in step, so the worker lives on
+    def swallow_once(fd, obj, token):  # keeps the pipe in step, so the worker lives on
         wire.send = real_send
     wire.send = swallow_once
 '''
@@ -535,6 +542,38 @@ def mse_loss(pred, target, reduction="mean"):
     for _ in range(18):
         bomb = [bomb, bomb]
     forge({"error": {"type": "ValueError", "message": bomb, "where": ""}})
+'''
+
+REPLY_OF_A_PROPER_CALL = '''
+import torch.nn.functional as F
+
+def _reply(pred, target, reduction):
+    """What the harness would send for a from-scratch mse_loss: the right value and no shortcut seen."""
+    value = F.mse_loss(pred, target, reduction=reduction)
+    return {"ok": {"value": value.detach(), "value_requires_grad": False, "forbidden": [],
+                   "args_after": [pred.detach(), target.detach()], "requires_grad_after": [False, False],
+                   "grads_after": [None, None]}, "threads": 0}
+'''
+
+FORGED_DESYNC = FORGE_FRAME.replace("    wire = sys.modules", "    return\n    wire = sys.modules") + \
+    REPLY_OF_A_PROPER_CALL + '''
+def mse_loss(pred, target, reduction="mean"):
+    # a well-formed reply, and the real one after it: without the request's token, as a corpus written apart did
+    forge(_reply(pred, target, reduction), token=1)
+    return F.mse_loss(pred, target, reduction=reduction)
+'''
+
+FORGED_DESYNC_TOKEN = FORGE_FRAME.replace("    wire = sys.modules", "    return\n    wire = sys.modules") + \
+    REPLY_OF_A_PROPER_CALL + '''
+def mse_loss(pred, target, reduction="mean"):
+    # the request's token read from the harness's frame: the forged reply answers this call, the real one the next
+    forge(_reply(pred, target, reduction))
+    return F.mse_loss(pred, target, reduction=reduction)
+'''
+
+HUGE_LIST = '''
+def mse_loss(pred, target, reduction="mean"):
+    return [0.5] * 5_000_000  # 45 MB of pickle, 55 s for the grader to unpickle
 '''
 
 # --- escaping limits --------------------------------------------------------------------------------------
@@ -732,6 +771,12 @@ CASES: list[dict] = [
          lose={"mse_loss"}, baseline="h-baseline-zeros"),
     dict(name="h-forged-frame-bomb", threat="forging", answers={"mse_loss": FORGED_BOMB}, lose={"mse_loss"},
          baseline="h-baseline-zeros", checks=["small_results"]),
+    dict(name="h-forged-reply-desync", threat="forging", answers={"mse_loss": FORGED_DESYNC}, lose={"mse_loss"},
+         baseline="h-baseline-library", message="could not read the reply"),
+    dict(name="h-forged-reply-desync-token", threat="forging", answers={"mse_loss": FORGED_DESYNC_TOKEN},
+         lose={"mse_loss"}, baseline="h-baseline-library", message="wrote to the grader's reply channel"),
+    dict(name="h-huge-list", threat="limits", answers={"mse_loss": HUGE_LIST}, lose={"mse_loss"},
+         baseline="h-baseline-zeros", message="is a list, expected a torch.Tensor"),
     dict(name="h-exit-at-next-request", threat="forging", answers={"mse_loss": EXIT_AT_NEXT_REQUEST},
          lose={"mse_loss"}, message="does mse_loss leave a thread"),
     dict(name="h-exit-after-next-reply", threat="forging", answers={"mse_loss": EXIT_AFTER_NEXT_REPLY},
