@@ -55,7 +55,7 @@ def grade_notebook(path: Path, assignment: Assignment, student_id: str = "studen
         status = ERROR
     summary = _summary(status, student, cells)
     result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started,
-                              student.peak_mb)
+                              student.peak_mb, flags=student.flags)
     return Graded(result, plugin.log, student.output)
 
 

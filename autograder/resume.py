@@ -1,7 +1,7 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
-The inputs are the notebook's bytes, the code that decides the marks (the assignment's checks, check.py and
-the sandbox's harness), the limits, the selection of graded names and the sandbox mode (a result graded
+The inputs are the notebook's bytes, the code that decides the marks (the assignment's checks, check.py,
+integrity.py and the sandbox's harness), the limits, the selection of graded names and the sandbox mode (a result graded
 without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell
 before it starts the sandbox whether it needs one.
 """
@@ -26,7 +26,8 @@ PACKAGE = Path(__file__).resolve().parent
 def _code(assignment: Assignment) -> str:
     """A digest of the code that decides ``assignment``'s marks."""
     digest = hashlib.sha256()
-    for path in (assignment.checks, PACKAGE / "check.py", *sorted((PACKAGE / "harness").glob("*.py"))):
+    for path in (assignment.checks, PACKAGE / "check.py", PACKAGE / "integrity.py",
+                 *sorted((PACKAGE / "harness").glob("*.py"))):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import torch
 
+from . import integrity
 from .check import CheckFailed, StudentRaised, TimedOut
 from .harness.values import revive
 from .limits import Limits
-from .notebook import Cell, python_source, runnable, tampering
+from .notebook import Cell, python_source, runnable
 from .sandbox import ChannelCorrupted, Worker, WorkerDied, WorkerTimeout
 
 MAX_RESTARTS = 8
@@ -75,7 +76,12 @@ class Student:
     def __init__(self, cells: list[Cell], limits: Limits = Limits()):
         self.limits = limits
         self.cells = runnable(cells)
-        self.tampering = tampering(cells)
+        findings = integrity.scan(cells)
+        self.flags = [f.flag for f in findings]  # for the instructor: code that could tamper, and tampering seen
+        self._mode_machinery: dict[str | None, set[str]] = {}  # by cell's grade_id: what fails from-scratch checks
+        for finding in findings:
+            if finding.fails:
+                self._mode_machinery.setdefault(finding.grade_id, set()).add(finding.token)
         self.runs: dict[int, CellRun] = {}
         self._worker: Worker | None = None
         self._restarts = 0
@@ -211,8 +217,8 @@ class Student:
         lists argument positions to backpropagate into (``grad_out`` weights
         the output, ones by default).
         """
-        # tampering in this name's cell, or in a cell no graded name owns, voids the from-scratch checks
-        tampered = sorted({n for cell, names in self.tampering.items() if cell in (None, name) for n in names})
+        # mode machinery in this name's cell, or in a cell no graded name owns, voids the from-scratch checks
+        tampered = sorted({n for cell, names in self._mode_machinery.items() if cell in (None, name) for n in names})
         if forbid and tampered:
             raise CheckFailed(f"{name} cannot be checked for library shortcuts because your notebook uses "
                               f"PyTorch's internal mode machinery ({', '.join(tampered)}): remove it")
@@ -243,6 +249,7 @@ class Unreadable:
         self.output = ""
         self.peak_mb = 0.0
         self.blamed: dict[str, str] = {}
+        self.flags: list[str] = []
 
     def __getattr__(self, attr: str) -> Any:
         if attr in ("call", "probe"):
