@@ -58,6 +58,15 @@ class ChannelCorrupted(WorkerDied):
         self.culprit = culprit
 
 
+class Tampered(WorkerDied):
+    """The request changed the harness or switched off its from-scratch watch (``found``, as harness/forbid.py and
+    seal.py describe it). The worker has been killed: the harness in it can no longer be trusted."""
+
+    def __init__(self, found: list[str]):
+        super().__init__(f"tampered with the grader's harness or its from-scratch watch: {'; '.join(found)}")
+        self.found = found
+
+
 @functools.cache
 def controllers() -> list[str]:
     return cgroup.available()
@@ -436,7 +445,7 @@ class Worker:
                 self._note_exit(reply)
                 self.kill()
                 raise WorkerDied(_exit_reason(self.exit_code))
-            return _envelope(reply)
+            reply = _envelope(reply)
         except wire.TimedOut:
             self.kill()
             raise WorkerTimeout(f"no answer within {seconds:g} s") from None
@@ -451,6 +460,10 @@ class Worker:
         except wire.WireError as exc:
             self.kill()
             raise ChannelCorrupted(f"sent an unreadable reply ({exc})") from None
+        if reply["tampered"]:
+            self.kill()
+            raise Tampered(reply["tampered"])
+        return reply
 
     def _note_exit(self, frame: Any) -> None:
         """Keep the exit code from the keeper's last word, ``{"exited": code}``."""
@@ -515,13 +528,16 @@ _ERROR_FIELDS = {"type": 100, "message": 1000, "where": 300, "function": 100}
 def _envelope(reply: Any) -> dict[str, Any]:
     """A reply is ``{"ok": data}``, ``{"missing": name}`` or ``{"error": {...}}`` with short strings.
 
-    It also says how many ``threads`` the request left running (0 when absent).
+    It also says how many ``threads`` the request left running (0 when absent), and what ``tampered`` with the
+    harness (none when absent).
     """
     if not isinstance(reply, dict):
         raise wire.WireError("a malformed reply")
-    threads = reply.pop("threads", 0)
-    if type(threads) is not int or len(reply) != 1 or not set(reply) <= {"ok", "missing", "error"}:
+    threads, tampered = reply.pop("threads", 0), reply.pop("tampered", [])
+    if type(threads) is not int or type(tampered) is not list or not all(type(t) is str for t in tampered) \
+            or len(reply) != 1 or not set(reply) <= {"ok", "missing", "error"}:
         raise wire.WireError("a malformed reply")
+    tampered = [t[:300] for t in tampered[:10]]
     if "missing" in reply and not isinstance(reply["missing"], str) or \
             "ok" in reply and not isinstance(reply["ok"], dict):
         raise wire.WireError("a malformed reply")
@@ -531,8 +547,8 @@ def _envelope(reply: Any) -> dict[str, Any]:
             raise wire.WireError("a malformed reply")
         clean = {k: str(error.get(k, ""))[:cap] if isinstance(error.get(k, ""), str) else "?"
                  for k, cap in _ERROR_FIELDS.items()}
-        return {"error": {**clean, "forbidden": error.get("forbidden") is True}, "threads": threads}
-    return {**reply, "threads": threads}
+        reply = {"error": {**clean, "forbidden": error.get("forbidden") is True}}
+    return {**reply, "threads": threads, "tampered": tampered}
 
 
 def _exit_reason(code: int | None) -> str:

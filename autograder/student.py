@@ -17,7 +17,7 @@ from .check import CheckFailed, StudentRaised, TimedOut
 from .harness.values import revive
 from .limits import Limits
 from .notebook import Cell, python_source, runnable
-from .sandbox import ChannelCorrupted, Worker, WorkerDied, WorkerTimeout
+from .sandbox import ChannelCorrupted, Tampered, Worker, WorkerDied, WorkerTimeout
 
 MAX_RESTARTS = 8
 
@@ -70,6 +70,19 @@ def _well_formed(data: Any) -> bool:
             and all(type(hit) is str for hit in data["forbidden"]))
 
 
+def _why(name: str, exc: Exception, seconds: float) -> str:
+    """Why a call of ``name`` failed on a fresh process too, for the student."""
+    if isinstance(exc, WorkerTimeout):
+        return f"{name} did not return within {seconds:g} s: look for an infinite loop or a far too slow computation"
+    if isinstance(exc, Tampered):
+        return (f"calling {name} {exc}. A graded function must leave the grader's harness and PyTorch's mode "
+                "machinery alone: remove that code")
+    if isinstance(exc, ChannelCorrupted):
+        return (f"the grader could not read the reply to {name}'s call: your notebook's Python process {exc}. "
+                f"{name} must return plain values (tensors, numbers, lists), never write to the grader's files")
+    return f"calling {name} ended your notebook's Python process: it {exc}"
+
+
 class Student:
     """Run a submission's cells in a sandbox, then call its names for the checks."""
 
@@ -120,8 +133,9 @@ class Student:
                 self.runs[cell.index] = CellRun(
                     cell.index, "timeout" if timed_out else "crashed",
                     f"did not finish within {seconds:g} s and was skipped" if timed_out
-                    else f"{exc} and was skipped" if isinstance(exc, ChannelCorrupted)
+                    else f"{exc} and was skipped" if isinstance(exc, ChannelCorrupted | Tampered)
                     else f"ended the Python process (it {exc}) and was skipped")
+                self._note(cell.grade_id or f"cell {cell.index}", exc)
                 self._retire(worker)
                 return self._start()
             finally:
@@ -171,22 +185,18 @@ class Student:
                 reply = worker.request(request, seconds, about=name)
             except WorkerDied as exc:  # blame the name only if it happens again on a fresh process
                 # else something an earlier call left behind did it: a second reply to that call, a thread it left,
-                # or the last call
+                # or (for a death) the last call
+                self._note(name, exc)
                 culprit = getattr(exc, "culprit", None) or self._left_running or \
-                    (self._last if self._last != name else None)
+                    (self._last if self._last != name and not isinstance(exc, Tampered) else None)
                 self._retire(worker)
                 worker = self._start()
                 reply = worker.request(request, seconds, about=name)
                 self._ended_after(culprit, exc)
         except (WorkerTimeout, WorkerDied) as exc:
+            self._note(name, exc)
             self._retire(worker)
-            self._broken[name] = (
-                f"{name} did not return within {seconds:g} s: look for an infinite loop or a far too slow "
-                "computation" if isinstance(exc, WorkerTimeout) else
-                f"the grader could not read the reply to {name}'s call: your notebook's Python process {exc}. "
-                f"{name} must return plain values (tensors, numbers, lists), never write to the grader's files"
-                if isinstance(exc, ChannelCorrupted) else
-                f"calling {name} ended your notebook's Python process: it {exc}")
+            self._broken[name] = _why(name, exc, seconds)
             raise (TimedOut if isinstance(exc, WorkerTimeout) else CheckFailed)(self._broken[name]) from None
         self._last = name
         if reply.get("threads"):
@@ -198,16 +208,22 @@ class Student:
         return revive(reply["ok"])
 
     def _ended_after(self, culprit: str | None, exc: WorkerDied | None = None) -> None:
-        """The process ended by itself, or ``exc``, a corrupted reply channel, came after ``culprit``'s call
-        returned: checks of it are not run again."""
+        """The process ended by itself, or ``exc`` (a corrupted reply channel, tampering) came, after ``culprit``'s
+        call returned: checks of it are not run again."""
         if culprit is None:
             return
         self._broken[culprit] = (
             f"after {culprit} returned, your notebook's Python process {exc}: {culprit}, or a thread it left "
             "running, wrote to the grader's reply channel; a graded function must only return its result"
             if isinstance(exc, ChannelCorrupted) else
-            f"after {culprit} returned, your notebook's Python process ended by itself: "
+            f"after {culprit} returned, a thread it left running {exc}: remove that code" if isinstance(exc, Tampered)
+            else f"after {culprit} returned, your notebook's Python process ended by itself: "
             f"does {culprit} leave a thread or process running?")
+
+    def _note(self, owner: str, exc: Exception) -> None:
+        """Flag, for the instructor, tampering that ``exc`` reports of ``owner`` (a graded name or a cell)."""
+        if isinstance(exc, Tampered):
+            self.flags += [flag for flag in (f"{owner}: {what}" for what in exc.found) if flag not in self.flags]
 
     def call(self, name: str, *args: Any, forbid: tuple[str, ...] = (), grad: tuple[int, ...] = (),
              grad_out: torch.Tensor | None = None, seconds: float | None = None, **kwargs: Any) -> Call:

@@ -1,11 +1,29 @@
-"""Describe an exception raised by student code, showing only frames from the student's cells."""
+"""Describe an exception raised by student code, or a place in it, showing only frames from the student's cells."""
 from __future__ import annotations
 
+import linecache
 import traceback
-
-from .forbid import ForbiddenCall
+from types import FrameType
 
 CELL_PREFIX = "<cell "
+
+
+class ForbiddenCall(Exception):
+    """Raised at the call site of a forbidden operation."""
+
+
+def _place(filename: str, lineno: int | None, line: str | None) -> str:
+    return f"{filename[1:-1]}, line {lineno}" + (f": {line}" if line else "")
+
+
+def student_line(frame: FrameType | None) -> str:
+    """The innermost place in the student's cells on ``frame``'s stack, ``cell 3, line 7: code``; "" if none."""
+    while frame is not None and not frame.f_code.co_filename.startswith(CELL_PREFIX):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    filename = frame.f_code.co_filename
+    return _place(filename, frame.f_lineno, linecache.getline(filename, frame.f_lineno).strip())
 
 
 def describe(exc: BaseException) -> dict:
@@ -15,9 +33,9 @@ def describe(exc: BaseException) -> dict:
     if frames:
         last = frames[-1]
         function = last.name
-        where = f"{last.filename[1:-1]}, line {last.lineno}" + (f": {last.line}" if last.line else "")
+        where = _place(last.filename, last.lineno, last.line)
     elif isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(CELL_PREFIX):
-        where = f"{exc.filename[1:-1]}, line {exc.lineno}"
+        where = _place(exc.filename, exc.lineno, None)
     try:
         message = str(exc)[:1000]
     except Exception:
