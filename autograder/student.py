@@ -70,6 +70,17 @@ def _well_formed(data: Any) -> bool:
             and all(type(hit) is str for hit in data["forbidden"]))
 
 
+def _skipped(exc: Exception, seconds: float) -> str:
+    """Why a cell was skipped, for the student."""
+    if isinstance(exc, WorkerTimeout):
+        return f"did not finish within {seconds:g} s and was skipped"
+    if isinstance(exc, Tampered):
+        return f"{exc} and was skipped: remove that code"
+    if isinstance(exc, ChannelCorrupted):
+        return f"{exc} and was skipped"
+    return f"ended the Python process (it {exc}) and was skipped"
+
+
 def _why(name: str, exc: Exception, seconds: float) -> str:
     """Why a call of ``name`` failed on a fresh process too, for the student."""
     if isinstance(exc, WorkerTimeout):
@@ -129,12 +140,8 @@ class Student:
             try:
                 reply = worker.request({"op": "exec", "index": cell.index, "source": python_source(cell)}, seconds)
             except (WorkerTimeout, WorkerDied) as exc:
-                timed_out = isinstance(exc, WorkerTimeout)
-                self.runs[cell.index] = CellRun(
-                    cell.index, "timeout" if timed_out else "crashed",
-                    f"did not finish within {seconds:g} s and was skipped" if timed_out
-                    else f"{exc} and was skipped" if isinstance(exc, ChannelCorrupted | Tampered)
-                    else f"ended the Python process (it {exc}) and was skipped")
+                self.runs[cell.index] = CellRun(cell.index, "timeout" if isinstance(exc, WorkerTimeout) else "crashed",
+                                                _skipped(exc, seconds))
                 self._note(cell.grade_id or f"cell {cell.index}", exc)
                 self._retire(worker)
                 return self._start()

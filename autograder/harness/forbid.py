@@ -110,11 +110,14 @@ def _build() -> tuple:
 
     local = Local()
 
+    def note(name: str) -> None:
+        if name not in hits:
+            hits.append(name)
+
     def hit(name: str, raises: bool) -> None:
         """Record a forbidden name; ``raises``: at the call site too (a mode can, the profile hook cannot)."""
         if watched is not None and name in watched:
-            if name not in hits:
-                hits.append(name)
+            note(name)
             if raises:
                 raise ForbiddenCall(f"'{name}' is not allowed here")
 
@@ -158,8 +161,7 @@ def _build() -> tuple:
                     tamper("ran an operation with the Python-level watch taken off or skipped")
                 hit(op_name(func), True)
                 if no_autograd and _C._current_graph_task_id() != -1:
-                    if "backward" not in hits:
-                        hits.append("backward")
+                    note("backward")
                     raise ForbiddenCall("autograd (a backward pass) is not allowed here")
             return func(*args, **(kwargs or {}))
 
@@ -244,24 +246,24 @@ def _build() -> tuple:
         "_skip_one_hop_torch_function": ("skipped torch functions", _never),
         "_DisableTorchDispatch": ("switched off torch dispatch (_DisableTorchDispatch)", _never),
     }
-    installed: list[tuple[object, str]] = []
+    placed: list[tuple[object, str]] = []  # (owner, attribute): what install() replaced, or the watch relies on
 
     def install() -> None:
         """Watch every thread started from now on, and put the reporting switches wherever torch's modules hold
         the originals; once, in the fork server, before any student code."""
-        if installed:
+        if placed:
             return
         for owner, name in ((_thread, "start_new_thread"), (_thread, "start_new"), (threading, "_start_new_thread")):
             setattr(owner, name, start_thread)
-            installed.append((owner, name))
-        installed.append((threading, "_profile_hook"))  # set by threading.setprofile, it would replace the hook
+            placed.append((owner, name))
+        placed.append((threading, "_profile_hook"))  # set by threading.setprofile, it would replace the hook
         replace = {id(getattr(_C, name)): switch(getattr(_C, name), what, harmless)
                    for name, (what, harmless) in switches.items()}
         for module in [m for name, m in list(sys.modules.items()) if name.split(".")[0] == "torch" and m]:
             for name, value in list(vars(module).items()):
                 if id(value) in replace:
                     setattr(module, name, replace[id(value)])
-                    installed.append((module, name))
+                    placed.append((module, name))
 
     def tampering() -> list[str]:
         """Take the tampering seen since the last time."""
@@ -269,11 +271,11 @@ def _build() -> tuple:
         log.clear()
         return taken
 
-    def put_in_place() -> tuple[tuple[object, str], ...]:
+    def installed() -> tuple[tuple[object, str], ...]:
         """The attributes that install() replaced or that the watch relies on, for seal.py."""
-        return tuple(installed)
+        return tuple(placed)
 
-    return forbidding, install, tampering, put_in_place, FunctionWatch, DispatchWatch
+    return forbidding, install, tampering, installed, FunctionWatch, DispatchWatch
 
 
 forbidding, install, tampering, installed, _FunctionWatch, _DispatchWatch = _build()
