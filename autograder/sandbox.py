@@ -460,9 +460,10 @@ class Worker:
         except wire.WireError as exc:
             self.kill()
             raise ChannelCorrupted(f"sent an unreadable reply ({exc})") from None
-        if reply["tampered"]:
+        tampered = reply.pop("tampered")
+        if tampered:
             self.kill()
-            raise Tampered(reply["tampered"])
+            raise Tampered(tampered)
         return reply
 
     def _note_exit(self, frame: Any) -> None:
