@@ -58,7 +58,7 @@ def grade_notebook(path: Path, assignment: Assignment, student_id: str = "studen
     status = ERROR if any(c.error for c in plugin.results) else UNGRADABLE if reason else GRADED
     summary = _summary(status, reason, student, cells, path, assignment)
     result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started,
-                              student.peak_mb, notebook=path.name)
+                              student.peak_mb, notebook=path.name, flags=student.flags)
     return Graded(result, plugin.log, student.output)
 
 

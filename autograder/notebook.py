@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import ast
 import functools
-import io
 import json
 import os
 import stat
-import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,26 +158,3 @@ def runnable(cells: list[Cell], with_tests: bool = False) -> list[Cell]:
     """Code cells the grader executes, in order: all but visible tests unless asked."""
     return [c for c in cells if c.kind == "code" and (with_tests or not c.is_visible_test)]
 
-
-# PyTorch's mode machinery: code that uses it can switch off the from-scratch watch in its own process
-TAMPERING = frozenset({
-    "DisableTorchFunction", "DisableTorchFunctionSubclass", "_disable_current_modes", "_pop_mode",
-    "_push_mode", "_pop_torch_function_stack", "_push_on_torch_function_stack", "_set_torch_function_mode",
-    "_unset_dispatch_mode", "_set_dispatch_mode", "_get_current_dispatch_mode", "_pop_mode_temporarily",
-    "_len_torch_function_stack", "_get_function_stack_at", "TorchFunctionMode", "TorchDispatchMode",
-    "_python_dispatch", "forbidding", "ForbiddenCall", "_FunctionWatch", "_DispatchWatch",
-})
-
-
-def tampering(cells: list[Cell]) -> dict[str | None, list[str]]:
-    """Names from ``TAMPERING`` in the code (not comments or strings), by the grade_id of their cell."""
-    found: dict[str | None, set[str]] = {}
-    for cell in runnable(cells):
-        try:
-            tokens = list(tokenize.generate_tokens(io.StringIO(python_source(cell)).readline))
-        except (tokenize.TokenError, SyntaxError):
-            continue
-        names = {t.string for t in tokens if t.type == tokenize.NAME and t.string in TAMPERING}
-        if names:
-            found.setdefault(cell.grade_id, set()).update(names)
-    return {grade_id: sorted(names) for grade_id, names in found.items()}

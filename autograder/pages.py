@@ -92,6 +92,12 @@ def _assignment_page(assignment: str, group: list[SubmissionResult]) -> str:
             rows = "".join(f"<tr><td>{n}</td><td><pre>{_e(message)}</pre></td></tr>"
                            for message, n in failures[name].most_common(TOP_FAILURES))
             body.append(f"<table><tr><th>failed checks</th><th>most frequent messages</th></tr>{rows}</table>")
+    flagged = "".join(f"<tr><th>{_e(r.student)}</th><td><pre>{_e(flag)}</pre></td></tr>"
+                      for r in group for flag in r.flags)
+    if flagged:
+        body.append("<h2>Integrity flags</h2><p>Code that may have tampered with the from-scratch watch, and tampering "
+                    "the watch saw (the name loses marks for what it saw). Students never see these.</p>"
+                    f"<table><tr><th>student</th><th>flag</th></tr>{flagged}</table>")
     return _page(assignment, "\n".join(body))
 
 

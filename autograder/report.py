@@ -43,7 +43,8 @@ def first_line(text: str, width: int = 70) -> str:
 
 
 def summary(results: list[SubmissionResult]) -> str:
-    """Per assignment: statuses, each graded name's score distribution, the slowest and the not cleanly graded."""
+    """Per assignment: statuses, each graded name's score distribution, the slowest, integrity flags and the not
+    cleanly graded."""
     parts = []
     for assignment, group in by_assignment(results).items():
         statuses = Counter(r.status for r in group)
@@ -63,6 +64,12 @@ def summary(results: list[SubmissionResult]) -> str:
         parts.append(table(["graded name", "mean score", "min/med/max", *band_labels(4)], rows))
         slow = sorted(group, key=lambda r: r.seconds, reverse=True)[:SLOWEST]
         parts.append("slowest: " + ", ".join(f"{first_line(r.student, 40)} {r.seconds:.1f} s" for r in slow))
+        flagged = [[first_line(r.student, 40), first_line(flag, 110)] for r in group for flag in r.flags]
+        if flagged:
+            parts.append("integrity flags (code that may have tampered with the from-scratch watch; instructors only):")
+            parts.append(table(["student", "flag"], flagged[:LISTED]))
+            if len(flagged) > LISTED:
+                parts.append(f"... and {len(flagged) - LISTED} more (see the HTML report)")
         bad = [r for r in group if r.status != GRADED]
         if bad:
             parts.append("not cleanly graded:")

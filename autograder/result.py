@@ -38,6 +38,7 @@ class SubmissionResult:
     fingerprint: str = ""   # what it was graded from (see resume.fingerprint), to resume a batch
     sandbox: str = ""       # the sandbox mode student code ran in (modes.py)
     notebook: str = ""      # the file graded (the assignment's notebook name, or the only notebook handed in)
+    flags: list[str] = field(default_factory=list)  # integrity flags, for the instructor (integrity.py, forbid.py)
 
     def scores(self) -> dict[str, tuple[float, float]]:
         """Per graded name: (score, max score)."""
@@ -69,7 +70,7 @@ class SubmissionResult:
             "extra_data": {"student": self.student, "assignment": self.assignment, "status": self.status,
                            "grader_errors": sum(c.error for c in self.checks),
                            "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint,
-                           "sandbox": self.sandbox, "notebook": self.notebook},
+                           "sandbox": self.sandbox, "notebook": self.notebook, "integrity": self.flags},
         }
 
     @classmethod
@@ -81,7 +82,8 @@ class SubmissionResult:
             checks.append(CheckResult(name, title, t["score"], t["max_score"], t.get("output", "")))
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
                    checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
-                   extra.get("fingerprint", ""), extra.get("sandbox", ""), extra.get("notebook", ""))
+                   extra.get("fingerprint", ""), extra.get("sandbox", ""), extra.get("notebook", ""),
+                   list(extra.get("integrity", [])))
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

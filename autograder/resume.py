@@ -1,8 +1,8 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
 The inputs are the notebook's bytes, the code that decides the marks (the assignment's checks, the grader's
-modules in ``MARKING`` and the sandbox's harness), the limits, the selection of graded names and the sandbox mode (a result graded
-without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell
+modules in ``MARKING`` and the sandbox's harness), the limits, the selection of graded names and the sandbox
+mode (a result graded without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell
 before it starts the sandbox whether it needs one.
 """
 from __future__ import annotations
@@ -21,7 +21,8 @@ from .result import ERROR
 
 PACKAGE = Path(__file__).resolve().parent
 # the grader's modules that decide marks, statuses or messages, besides the assignment's checks and the harness
-MARKING = ("check.py", "plugin.py", "student.py", "notebook.py", "messages.py", "grade.py", "data.py")
+MARKING = ("check.py", "integrity.py", "plugin.py", "student.py", "notebook.py", "messages.py", "grade.py",
+           "data.py")
 
 
 @cache

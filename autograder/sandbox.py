@@ -16,6 +16,7 @@ import atexit
 import functools
 import json
 import os
+import secrets
 import select
 import signal
 import socket
@@ -45,6 +46,25 @@ class WorkerDied(Exception):
 
 class WorkerTimeout(Exception):
     """The student's process did not answer in time; it has been killed."""
+
+
+class ChannelCorrupted(WorkerDied):
+    """The reply channel held a frame that does not answer the request: one that student code wrote there, or a
+    second reply to an earlier request, whose ``culprit`` (what that request was about) is then known. The
+    worker has been killed: what follows in the channel can no longer be paired with the requests."""
+
+    def __init__(self, message: str, culprit: str | None = None):
+        super().__init__(message)
+        self.culprit = culprit
+
+
+class Tampered(WorkerDied):
+    """The request changed the harness or switched off its from-scratch watch (``found``, as harness/forbid.py and
+    seal.py describe it). The worker has been killed: the harness in it can no longer be trusted."""
+
+    def __init__(self, found: list[str]):
+        super().__init__(f"tampered with the grader's harness or its from-scratch watch: {'; '.join(found)}")
+        self.found = found
 
 
 @functools.cache
@@ -357,6 +377,7 @@ class Worker:
         self.limits = limits
         self.exit_code: int | None = None
         self.peak_mb = 0.0
+        self._asked: dict[int, str | None] = {}  # each request's token: what it was about
         self._slot: Slot | None = _slot(limits)
         self._server = self._slot.server
         requests_r, self._requests = os.pipe()
@@ -411,36 +432,50 @@ class Worker:
     def output_dropped(self) -> int:
         return self._out.dropped
 
-    def request(self, msg: dict, seconds: float) -> dict[str, Any]:
-        """Send one request and wait up to ``seconds`` for the reply."""
+    def request(self, msg: dict, seconds: float, about: str | None = None) -> dict[str, Any]:
+        """Send one request and wait up to ``seconds`` for its reply; ``about`` (a graded name) is the culprit
+        if a second reply to this request turns up later."""
+        token = secrets.randbits(64) or 1  # never the keeper's
+        self._asked[token] = about
         try:
-            wire.send(self._requests, msg)
-            reply = wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds)
-            if self._note_exit(reply):
+            wire.send(self._requests, msg, token)
+            got, reply = wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds,
+                                   accept=(token, wire.KEEPER))
+            if got == wire.KEEPER:
+                self._note_exit(reply)
                 self.kill()
                 raise WorkerDied(_exit_reason(self.exit_code))
-            return _envelope(reply)
+            reply = _envelope(reply)
         except wire.TimedOut:
             self.kill()
             raise WorkerTimeout(f"no answer within {seconds:g} s") from None
         except (wire.Closed, BrokenPipeError):
             self._await_exit(2)
             raise WorkerDied(_exit_reason(self.exit_code)) from None
+        except wire.Stray as exc:
+            self.kill()
+            if exc.token in self._asked:
+                raise ChannelCorrupted("sent a second reply to an earlier call", self._asked[exc.token]) from None
+            raise ChannelCorrupted("wrote a frame of its own into the grader's reply channel") from None
         except wire.WireError as exc:
             self.kill()
-            raise WorkerDied(f"sent an unreadable reply ({exc})") from None
+            raise ChannelCorrupted(f"sent an unreadable reply ({exc})") from None
+        tampered = reply.pop("tampered")
+        if tampered:
+            self.kill()
+            raise Tampered(tampered)
+        return reply
 
-    def _note_exit(self, frame: Any) -> bool:
-        """Whether ``frame`` is the keeper's last word, ``{"exited": code}``; if so, keep the code."""
-        if not (isinstance(frame, dict) and set(frame) == {"exited"}):
-            return False
-        self.exit_code = frame["exited"] if isinstance(frame["exited"], int) else None
-        return True
+    def _note_exit(self, frame: Any) -> None:
+        """Keep the exit code from the keeper's last word, ``{"exited": code}``."""
+        exited = frame.get("exited") if isinstance(frame, dict) else None
+        self.exit_code = exited if type(exited) is int else None
 
     def _await_exit(self, seconds: float) -> None:
         """After the worker stopped reading: take the exit status its keeper sends, then clean up."""
         try:
-            self._note_exit(wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds))
+            self._note_exit(wire.recv(self._replies.fileno(), deadline=time.monotonic() + seconds,
+                                      accept=(wire.KEEPER,))[1])
         except wire.WireError:
             pass
         self.kill()
@@ -494,13 +529,16 @@ _ERROR_FIELDS = {"type": 100, "message": 1000, "where": 300, "function": 100}
 def _envelope(reply: Any) -> dict[str, Any]:
     """A reply is ``{"ok": data}``, ``{"missing": name}`` or ``{"error": {...}}`` with short strings.
 
-    It also says how many ``threads`` the request left running (0 when absent).
+    It also says how many ``threads`` the request left running (0 when absent), and what ``tampered`` with the
+    harness (none when absent).
     """
     if not isinstance(reply, dict):
         raise wire.WireError("a malformed reply")
-    threads = reply.pop("threads", 0)
-    if type(threads) is not int or len(reply) != 1 or not set(reply) <= {"ok", "missing", "error"}:
+    threads, tampered = reply.pop("threads", 0), reply.pop("tampered", [])
+    if type(threads) is not int or type(tampered) is not list or not all(type(t) is str for t in tampered) \
+            or len(reply) != 1 or not set(reply) <= {"ok", "missing", "error"}:
         raise wire.WireError("a malformed reply")
+    tampered = [t[:300] for t in tampered[:10]]
     if "missing" in reply and not isinstance(reply["missing"], str) or \
             "ok" in reply and not isinstance(reply["ok"], dict):
         raise wire.WireError("a malformed reply")
@@ -510,8 +548,8 @@ def _envelope(reply: Any) -> dict[str, Any]:
             raise wire.WireError("a malformed reply")
         clean = {k: str(error.get(k, ""))[:cap] if isinstance(error.get(k, ""), str) else "?"
                  for k, cap in _ERROR_FIELDS.items()}
-        return {"error": {**clean, "forbidden": error.get("forbidden") is True}, "threads": threads}
-    return {**reply, "threads": threads}
+        reply = {"error": {**clean, "forbidden": error.get("forbidden") is True}}
+    return {**reply, "threads": threads, "tampered": tampered}
 
 
 def _exit_reason(code: int | None) -> str:

@@ -12,12 +12,13 @@ from typing import Any
 
 import torch
 
+from . import integrity
 from .check import CheckFailed, StudentRaised, TimedOut
 from .harness.values import revive
 from .limits import Limits
 from .messages import Context, raised, raised_message
-from .notebook import Cell, only_in_tests, python_source, runnable, tampering
-from .sandbox import Worker, WorkerDied, WorkerTimeout
+from .notebook import Cell, only_in_tests, python_source, runnable
+from .sandbox import ChannelCorrupted, Tampered, Worker, WorkerDied, WorkerTimeout
 
 MAX_RESTARTS = 8
 
@@ -45,13 +46,52 @@ class Call:
     grads_after: list | None = None     # each argument's .grad after the call (None where unset)
 
 
+_CALL_FIELDS = {"value_requires_grad": bool, "forbidden": list, "args_after": list, "requires_grad_after": list,
+                "grads_after": list}
+
+
+def _well_formed(data: Any) -> bool:
+    """Whether a call's reply has the shape the harness gives it (one forged by student code may not)."""
+    return (isinstance(data, dict) and "value" in data and all(type(data.get(k)) is t for k, t in _CALL_FIELDS.items())
+            and all(type(hit) is str for hit in data["forbidden"]))
+
+
+def _skipped(exc: Exception, seconds: float) -> str:
+    """Why a cell was skipped, for the student."""
+    if isinstance(exc, WorkerTimeout):
+        return f"did not finish within {seconds:g} s and was skipped"
+    if isinstance(exc, Tampered):
+        return f"{exc} and was skipped: remove that code"
+    if isinstance(exc, ChannelCorrupted):
+        return f"{exc} and was skipped"
+    return f"ended the Python process (it {exc}) and was skipped"
+
+
+def _why(name: str, exc: Exception, seconds: float) -> str:
+    """Why a call of ``name`` failed on a fresh process too, for the student."""
+    if isinstance(exc, WorkerTimeout):
+        return f"{name} did not return within {seconds:g} s: look for an infinite loop or a far too slow computation"
+    if isinstance(exc, Tampered):
+        return (f"calling {name} {exc}. A graded function must leave the grader's harness and PyTorch's mode "
+                "machinery alone: remove that code")
+    if isinstance(exc, ChannelCorrupted):
+        return (f"the grader could not read the reply to {name}'s call: your notebook's Python process {exc}. "
+                f"{name} must return plain values (tensors, numbers, lists), never write to the grader's files")
+    return f"calling {name} ended your notebook's Python process: it {exc}"
+
+
 class Student:
     """Run a submission's cells in a sandbox, then call its names for the checks."""
 
     def __init__(self, cells: list[Cell], limits: Limits = Limits()):
         self.limits = limits
         self.cells = runnable(cells)
-        self.tampering = tampering(cells)
+        findings = integrity.scan(cells)
+        self.flags = [f.flag for f in findings]  # for the instructor: code that could tamper, and tampering seen
+        self._mode_machinery: dict[str | None, set[str]] = {}  # by cell's grade_id: what fails from-scratch checks
+        for finding in findings:
+            if finding.fails:
+                self._mode_machinery.setdefault(finding.grade_id, set()).add(finding.token)
         self.context = Context(limits.memory_mb, only_in_tests(cells))
         self.runs: dict[int, CellRun] = {}
         self._worker: Worker | None = None
@@ -88,11 +128,9 @@ class Student:
             try:
                 reply = worker.request({"op": "exec", "index": cell.number, "source": python_source(cell)}, seconds)
             except (WorkerTimeout, WorkerDied) as exc:
-                timed_out = isinstance(exc, WorkerTimeout)
-                self.runs[cell.index] = CellRun(
-                    cell.label, "timeout" if timed_out else "crashed",
-                    f"did not finish within {seconds:g} s and was skipped" if timed_out
-                    else f"ended the Python process (it {exc}) and was skipped")
+                self.runs[cell.index] = CellRun(cell.label, "timeout" if isinstance(exc, WorkerTimeout) else "crashed",
+                                                _skipped(exc, seconds))
+                self._note(cell.grade_id or cell.label, exc)
                 self._retire(worker)
                 return self._start()
             finally:
@@ -135,25 +173,30 @@ class Student:
             raise CheckFailed(f"not run, because an earlier check found that {self._broken[name]}")
         seconds = seconds or self.limits.call_seconds
         request = {"op": "probe", "probe": probe, "args": {"name": name, **args}}
+        worker: Worker | None = None
         try:
             if self._worker is not None and not self._worker.alive:  # it ended by itself after the last call
                 self._ended_after(self._left_running or self._last)
             worker = self._start()
             try:
-                reply = worker.request(request, seconds)
-            except WorkerDied:  # blame the name only if it dies again on a fresh process
-                # else something an earlier call left behind ended the process: a thread it left, or the last call
-                culprit = self._left_running or (self._last if self._last != name else None)
+                reply = worker.request(request, seconds, about=name)
+            except WorkerDied as exc:  # blame the name only if it happens again on a fresh process
+                # else something an earlier call left behind did it: a second reply to that call, a thread it left,
+                # or (for a death) the last call
+                self._note(name, exc)
+                culprit = getattr(exc, "culprit", None) or self._left_running or \
+                    (self._last if self._last != name and not isinstance(exc, Tampered) else None)
                 self._retire(worker)
+                worker = None
                 worker = self._start()
-                reply = worker.request(request, seconds)
-                self._ended_after(culprit)
+                reply = worker.request(request, seconds, about=name)
+                self._ended_after(culprit, exc)
         except (WorkerTimeout, WorkerDied) as exc:
+            if worker is None:  # no fresh process would start: the grader's failure, reported as one
+                raise
+            self._note(name, exc)
             self._retire(worker)
-            self._broken[name] = (
-                f"{name} did not return within {seconds:g} s: look for an infinite loop or a far too slow "
-                "computation" if isinstance(exc, WorkerTimeout) else
-                f"calling {name} ended your notebook's Python process: it {exc}")
+            self._broken[name] = _why(name, exc, seconds)
             raise (TimedOut if isinstance(exc, WorkerTimeout) else CheckFailed)(self._broken[name]) from None
         self._last = name
         if reply.get("threads"):
@@ -164,11 +207,23 @@ class Student:
             raise StudentRaised(raised_message(name, reply["error"], self.context), reply["error"].get("type", "?"))
         return revive(reply["ok"])
 
-    def _ended_after(self, culprit: str | None) -> None:
-        """The process ended by itself after ``culprit``'s call returned: checks of it are not run again."""
-        if culprit is not None:
-            self._broken[culprit] = (f"after {culprit} returned, your notebook's Python process ended by itself: "
-                                     f"does {culprit} leave a thread or process running?")
+    def _ended_after(self, culprit: str | None, exc: WorkerDied | None = None) -> None:
+        """The process ended by itself, or ``exc`` (a corrupted reply channel, tampering) came, after ``culprit``'s
+        call returned: checks of it are not run again."""
+        if culprit is None:
+            return
+        self._broken[culprit] = (
+            f"after {culprit} returned, your notebook's Python process {exc}: {culprit}, or a thread it left "
+            "running, wrote to the grader's reply channel; a graded function must only return its result"
+            if isinstance(exc, ChannelCorrupted) else
+            f"after {culprit} returned, a thread it left running {exc}: remove that code" if isinstance(exc, Tampered)
+            else f"after {culprit} returned, your notebook's Python process ended by itself: "
+            f"does {culprit} leave a thread or process running?")
+
+    def _note(self, owner: str, exc: Exception) -> None:
+        """Flag, for the instructor, tampering that ``exc`` reports of ``owner`` (a graded name or a cell)."""
+        if isinstance(exc, Tampered):
+            self.flags += [flag for flag in (f"{owner}: {what}" for what in exc.found) if flag not in self.flags]
 
     def call(self, name: str, *args: Any, forbid: tuple[str, ...] = (), grad: tuple[int, ...] = (),
              grad_out: torch.Tensor | None = None, seconds: float | None = None, **kwargs: Any) -> Call:
@@ -178,13 +233,16 @@ class Student:
         lists argument positions to backpropagate into (``grad_out`` weights
         the output, ones by default).
         """
-        # tampering in this name's cell, or in a cell no graded name owns, voids the from-scratch checks
-        tampered = sorted({n for cell, names in self.tampering.items() if cell in (None, name) for n in names})
+        # mode machinery in this name's cell, or in a cell no graded name owns, voids the from-scratch checks
+        tampered = sorted({n for cell, names in self._mode_machinery.items() if cell in (None, name) for n in names})
         if forbid and tampered:
             raise CheckFailed(f"{name} cannot be checked for library shortcuts because your notebook uses "
                               f"PyTorch's internal mode machinery ({', '.join(tampered)}): remove it")
         data = self.probe("call", name, seconds, args=list(args), kwargs=kwargs, forbid=list(forbid),
                           grad=list(grad), grad_out=grad_out)
+        if not _well_formed(data):
+            raise CheckFailed(f"{name}'s reply is not one the grader's harness writes: something in your notebook "
+                              "wrote to the grader's reply channel or changed its harness; remove it")
         if data["forbidden"]:
             raise CheckFailed(f"{name} uses a library shortcut ({', '.join(map(str, data['forbidden']))}), even if "
                               "it catches the error: this exercise asks you to write it from scratch")
@@ -209,6 +267,7 @@ class Unreadable:
         self.output = ""
         self.peak_mb = 0.0
         self.blamed: dict[str, str] = {}
+        self.flags: list[str] = []
 
     def probe(self, probe: str, name: str, seconds: float | None = None, **args: Any) -> Any:
         raise CheckFailed(f"not graded: {self.reason}")

@@ -421,6 +421,8 @@ def test_the_attack_earns_nothing_and_leaks_nothing(batch, case):
         lost = case.get("lose", set())
         texts = _failures(res, lost) if lost else [res["output"]]
         assert any(case["message"] in t for t in texts), texts[:3]
+    if "flagged" in case:
+        assert any(case["flagged"] in flag for flag in res["extra_data"]["integrity"]), res["extra_data"]["integrity"]
     output = batch["outputs"].get(student, "")
     assert case.get("ran", "") in output, f"the probe did not run: {output[-2000:]}"
     leaks = [line for line in (output + json.dumps(res)).splitlines() if MARKER in line]

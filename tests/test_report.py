@@ -12,6 +12,7 @@ A = "01_loss_functions"
 HOSTILE_NAME = '<img src=x onerror="alert(1)">'  # a folder name cannot hold "/"
 HOSTILE_MESSAGE = "<script>alert(1)</script> & friends"
 NOT_YET = "mse_loss is not implemented yet: it still raises NotImplementedError"
+FLAG = "mse_loss: searches the garbage collector's objects (get_objects) (cell 3, line 4: <script>gc.get_objects()"
 
 
 def checks(mse: float, mae: float, message: str = NOT_YET) -> list[CheckResult]:
@@ -25,7 +26,7 @@ def out(tmp_path):
         SubmissionResult("ada", A, GRADED, checks(2, 2), "why: written answer, graded by hand (80 words)", 3.0),
         SubmissionResult("ben", A, GRADED, checks(0, 0), "", 4.0),
         SubmissionResult("cleo", A, GRADED, checks(0, 1), "", 5.0),
-        SubmissionResult("dan", A, GRADED, checks(0, 2), "", 6.0),
+        SubmissionResult("dan", A, GRADED, checks(0, 2), "", 6.0, flags=[FLAG]),
         SubmissionResult(HOSTILE_NAME, A, GRADED, checks(1, 2, HOSTILE_MESSAGE), "", 7.0),
         SubmissionResult("eve", A, UNGRADABLE, checks(0, 0, "not graded: not a notebook"),
                          "Your submission could not be graded: not a notebook\nsecond line", 1.0),
@@ -46,6 +47,14 @@ def test_summary_shows_distribution_slowest_and_not_graded(out):
     assert slowest.startswith("slowest: fay 99.0 s, ") and "ada" not in slowest and "eve" not in slowest
     assert "Your submission could not be graded: not a notebook" in text and "second line" not in text
     assert re.search(r"\nfay +grader_error +The grader failed on this submission\.\n", text)
+
+
+def test_integrity_flags_reach_the_instructor_only(out):
+    text = report.summary(load_all(out))
+    assert re.search(r"\ndan +mse_loss: searches the garbage collector's objects", text), text
+    write_pages(out)
+    assert html.escape(FLAG) in (out / "report" / f"{A}.html").read_text()
+    assert "garbage collector" not in (out / "dan" / A / "feedback.html").read_text()
 
 
 def test_pages_exist_and_link_each_other(out):

@@ -10,9 +10,8 @@ import linecache
 import threading
 from collections.abc import Iterable
 
-from . import loop_probes  # noqa: F401  (registers probes)
-from . import mnist_probes  # noqa: F401  (registers probes)
-from . import wire
+from . import forbid, seal, wire
+from . import loop_probes, mnist_probes  # noqa: F401  (register probes)
 from .errors import cell_filename, describe
 from .probes import PROBES, Missing
 from .shell import Shell, display
@@ -49,33 +48,38 @@ def warm_up(modules: Iterable[str] = ()) -> None:
     import matplotlib
     import torch
 
-    from .forbid import forbidding
-
     matplotlib.use("Agg")
     for module in modules:
         importlib.import_module(module)
-    with forbidding({"warm-up"}):  # the watches' first use sets up torch's mode machinery (4 ms): once, here
+    forbid.install()  # after the imports: torch's modules loaded by then hold its switches
+    with forbid.forbidding({"warm-up"}):  # the watches' first use sets up torch's mode machinery (4 ms): once, here
         torch.zeros(1) + 1
 
 
 def serve(fd_in: int, fd_out: int) -> None:
     """Answer requests until the grader closes ``fd_in``.
 
-    Each reply counts the threads the request started and left running: if the process later ends by
-    itself, the grader blames the name whose call left one, not merely the last name called.
+    Each reply repeats its request's token, and counts the threads the request started and left running: if
+    the process later ends by itself, the grader blames the name whose call left one, not merely the last name
+    called. It lists any tampering the request did with the harness or its watch (forbid.py, seal.py).
     """
     ns: dict = {"__name__": "__main__", "display": display}
     shell = Shell(ns)
     ns["get_ipython"] = lambda: shell
+    # taken before any student code runs: rebinding these names in the harness's modules changes nothing here
+    recv, send, answer, tampering, changes = wire.recv, wire.send, handle, forbid.tampering, seal.Seal().changes
     while True:
         try:
-            msg = wire.recv(fd_in)
+            token, msg = recv(fd_in)
         except wire.Closed:
             return
         try:
             before = set(threading.enumerate())
-            reply = handle(shell, msg)
+            reply = answer(shell, msg)
             reply["threads"] = sum(t not in before for t in threading.enumerate())  # left running by the call
-            wire.send(fd_out, reply)
+            tampered = tampering() + changes()
+            if tampered:
+                reply["tampered"] = tampered
+            send(fd_out, reply, token)
         except Exception as exc:  # a reply that cannot be encoded
-            wire.send(fd_out, {"error": {"type": type(exc).__name__, "message": str(exc)[:500], "where": ""}})
+            send(fd_out, {"error": {"type": type(exc).__name__, "message": str(exc)[:500], "where": ""}}, token)

@@ -1,9 +1,9 @@
-"""Describe an exception raised by student code, showing only frames from the student's cells."""
+"""Describe an exception raised by student code, or a place in it, showing only frames from the student's cells."""
 from __future__ import annotations
 
+import linecache
 import traceback
-
-from .forbid import ForbiddenCall
+from types import FrameType
 
 CELL_PREFIX = "<cell "
 
@@ -13,6 +13,25 @@ def cell_filename(number: int) -> str:
     return f"{CELL_PREFIX}{number}>"
 
 
+class ForbiddenCall(Exception):
+    """Raised at the call site of a forbidden operation."""
+
+
+def _place(filename: str, lineno: int | None, line: str | None) -> str:
+    """``code cell N, line L: code`` for a place in the student's cell ``<cell N>``."""
+    return f"code {filename[1:-1]}, line {lineno}" + (f": {line}" if line else "")
+
+
+def student_line(frame: FrameType | None) -> str:
+    """The innermost place in the student's cells on ``frame``'s stack, ``code cell 3, line 7: code``; "" if none."""
+    while frame is not None and not frame.f_code.co_filename.startswith(CELL_PREFIX):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    filename = frame.f_code.co_filename
+    return _place(filename, frame.f_lineno, linecache.getline(filename, frame.f_lineno).strip())
+
+
 def describe(exc: BaseException) -> dict:
     """Exception summary that shows only frames from the student's cells, where as "code cell N, line L: code"."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(CELL_PREFIX)]
@@ -20,9 +39,9 @@ def describe(exc: BaseException) -> dict:
     if frames:
         last = frames[-1]
         function = last.name
-        where = f"code {last.filename[1:-1]}, line {last.lineno}" + (f": {last.line}" if last.line else "")
+        where = _place(last.filename, last.lineno, last.line)
     elif isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(CELL_PREFIX):
-        where = f"code {exc.filename[1:-1]}, line {exc.lineno}" + (f": {exc.text.strip()}" if exc.text else "")
+        where = _place(exc.filename, exc.lineno, exc.text.strip() if exc.text else None)
     try:
         message = (exc.msg if isinstance(exc, SyntaxError) else str(exc))[:1000]  # no repeated location
     except Exception:

@@ -18,8 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from .errors import summary
-from .forbid import ForbiddenCall
+from .errors import ForbiddenCall, summary
 from .probes import build, lookup, probe
 from .values import export
 

@@ -10,6 +10,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from .errors import ForbiddenCall
 from .forbid import forbidding
 from .functions import resolve
 from .values import export
@@ -60,7 +61,12 @@ def call(ns: dict, name: str, args: list, kwargs: dict, forbid: list[str] = (),
     inputs = _inputs(args, list(grad))
     kwargs = {k: resolve(v) for k, v in kwargs.items()}
     with forbidding(forbid) as hits:
-        value = fn(*inputs, **kwargs)
+        try:
+            value = fn(*inputs, **kwargs)
+        except Exception as exc:
+            if hits and not isinstance(exc, ForbiddenCall):  # the shortcut is why it failed, in a thread say
+                raise ForbiddenCall(f"'{hits[0]}' is not allowed here") from None
+            raise
     result = {
         "value": export(value),
         "value_requires_grad": isinstance(value, torch.Tensor) and value.requires_grad,

@@ -35,6 +35,7 @@ def main(control_fd: int, modules: tuple[str, ...] = (), fonts: str | None = Non
     isolate.not_dumpable()
     gc.freeze()  # keep the warmed-up heap shared with the workers
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
+    isolate.reap_orphans()
     _serve(socket.socket(fileno=control_fd))
 
 
@@ -63,6 +64,7 @@ def _server(control_fd: int) -> None:
     """Serve on a control socket of its own. The grader puts this copy in a cgroup once, and the workers it
     forks are born there: moving each one in would wait for an RCU grace period, stalling every fork meanwhile."""
     control = socket.socket(fileno=control_fd)
+    isolate.reap_orphans()  # not inherited from the server it was forked from
     control.sendmsg([wire.HELLO])  # the grader learns its pid from this
     _serve(control)
     os._exit(0)
@@ -99,7 +101,7 @@ def _keeper(spec: dict, fds: list[int]) -> None:
         signal.pidfd_send_signal(pidfd, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     try:
-        wire.send(replies, {"exited": os.waitstatus_to_exitcode(status)})
+        wire.send(replies, {"exited": os.waitstatus_to_exitcode(status)}, wire.KEEPER)
     except OSError:
         pass
     os._exit(0)

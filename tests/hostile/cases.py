@@ -29,6 +29,7 @@ Keys of a case:
     status    expected status (default "graded")
     message   text expected in the attacked name's failure messages (or the summary if no name loses)
     ran       text its output must hold, which shows the probe really ran
+    flagged   text one of its integrity flags must hold (the instructor's line: the name, what, where)
     checks    extra assertions, by name (see test_hostile.py)
     xfail     {"attack" or "graded": reason} for attacks that currently succeed
 """
@@ -193,6 +194,163 @@ def mse_loss(pred, target, reduction="mean"):
     finally:
         for mode in reversed(watchers):
             _push_mode(mode)
+'''
+
+# The eight ways past the from-scratch watch that a corpus written apart found, as a student who has read the
+# harness (autograder/harness/forbid.py) would write them
+FORBID_THREAD_POOL = '''
+import torch.nn.functional as F
+from concurrent.futures import ThreadPoolExecutor
+
+_pool = ThreadPoolExecutor(max_workers=1)  # torch keeps its mode stacks per thread: the watch is on the caller's
+_pool.submit(int).result()                 # the pool's thread starts now, long before any check
+
+def mse_loss(pred, target, reduction="mean"):
+    return _pool.submit(F.mse_loss, pred, target, reduction=reduction).result()
+'''
+
+FORBID_THREAD = '''
+import threading
+import torch.nn.functional as F
+
+def mse_loss(pred, target, reduction="mean"):
+    out = {}
+    worker = threading.Thread(target=lambda: out.update(value=F.mse_loss(pred, target, reduction=reduction)))
+    worker.start()  # a new thread starts with empty mode stacks
+    worker.join()
+    return out["value"]
+'''
+
+FORBID_POP_FUNCTION_STACK = '''
+import torch
+import torch.nn.functional as F
+
+_C = torch._C  # the names built from strings, so that no scan of the code finds them
+_pop, _push, _depth = (getattr(_C, "_pop_torch_" + "function_stack"), getattr(_C, "_push_on_torch_" + "function_stack"),
+                       getattr(_C, "_len_torch_" + "function_stack"))
+
+def mae_loss(pred, target, reduction="mean"):
+    # F.l1_loss is sub, abs and mean below the Python level: with the function watch off its stack, the kernel
+    # watch sees nothing it forbids
+    modes = [_pop() for _ in range(_depth())]
+    try:
+        return F.l1_loss(pred, target, reduction=reduction)
+    finally:
+        for mode in reversed(modes):
+            _push(mode)
+'''
+
+FORBID_POP_DISPATCH_STACK = '''
+import torch
+import torch.nn.functional as F
+
+_C = torch._C
+
+def mse_loss(pred, target, reduction="mean"):
+    # the kernel watch off its stack, and the Python-level one skipped
+    stack = getattr(_C, "_len_torch_" + "dispatch_stack")()
+    modes = [getattr(_C, "_pop_torch_" + "dispatch_stack")(None) for _ in range(stack)]
+    try:
+        with getattr(_C, "DisableTorch" + "Function")():
+            return F.mse_loss(pred, target, reduction=reduction)
+    finally:
+        for mode in reversed(modes):
+            getattr(_C, "_push_on_torch_" + "dispatch_stack")(mode)
+'''
+
+FORBID_NEUTER_CLASSES = '''
+import sys
+import torch.nn.functional as F
+
+def _through(self, func, types, args=(), kwargs=None):
+    return func(*args, **(kwargs or {}))
+
+for _name, _module in list(sys.modules.items()):
+    if _name.endswith(".forbid"):  # the harness's watch: its mode classes let every call through
+        for _cls in list(vars(_module).values()):
+            for _method in ("__torch_function__", "__torch_dispatch__"):
+                if isinstance(_cls, type) and _method in vars(_cls):
+                    setattr(_cls, _method, _through)
+
+def mse_loss(pred, target, reduction="mean"):
+    return F.mse_loss(pred, target, reduction=reduction)
+'''
+
+FORBID_NEUTER_ENTER = '''
+import torch
+import torch.nn.functional as F
+
+_DISPATCH = getattr(torch.utils, "_python_" + "dispatch")
+for _module, _name in ((torch.overrides, "TorchFunction"), (_DISPATCH, "TorchDispatch")):
+    _cls = getattr(_module, _name + "Mode")
+    _cls.__enter__ = lambda self: self  # `with watch:` now pushes nothing
+    _cls.__exit__ = lambda self, *exc: None
+
+def mse_loss(pred, target, reduction="mean"):
+    return F.mse_loss(pred, target, reduction=reduction)
+'''
+
+FORBID_GC = '''
+import gc
+import torch.nn.functional as F
+
+def _through(self, func, types, args=(), kwargs=None):
+    return func(*args, **(kwargs or {}))
+
+def mse_loss(pred, target, reduction="mean"):
+    # the watch's modes exist only during the call: find them, and let calls through their classes meanwhile
+    classes = {type(o) for o in gc.get_objects() if type(o).__name__.endswith("Watch")}
+    saved = [(cls, name, vars(cls)[name]) for cls in classes for name in ("__torch_function__", "__torch_dispatch__")
+             if name in vars(cls)]
+    for cls, name, _ in saved:
+        setattr(cls, name, _through)
+    try:
+        return F.mse_loss(pred, target, reduction=reduction)
+    finally:
+        for cls, name, method in saved:
+            setattr(cls, name, method)
+'''
+
+FORBID_SYS_MODULES = '''
+import contextlib
+import sys
+import torch.nn.functional as F
+
+@contextlib.contextmanager
+def _unwatched(names):
+    yield []  # nothing forbidden, nothing hit
+
+setattr(sys.modules["harness.probes"], "forbid" + "ding", _unwatched)
+
+def mse_loss(pred, target, reduction="mean"):
+    return F.mse_loss(pred, target, reduction=reduction)
+'''
+
+# what ordinary code does with the same tools: no mark lost, only the instructor's flag for sys.modules
+BENIGN_INTROSPECTION = '''
+import gc, sys, threading
+from concurrent.futures import ThreadPoolExecutor
+import torch
+
+if "numpy" in sys.modules:  # an import guard, nothing to do with the grader
+    import numpy as np
+
+_pool = ThreadPoolExecutor(max_workers=2)
+
+def _squared(a, b):
+    return (a - b) ** 2
+
+def mse_loss(pred, target, reduction="mean"):
+    """From scratch: the squares on a pool thread, a tidy-up of garbage, a device context, a helper thread."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(reduction)
+    err = _pool.submit(_squared, pred, target).result()
+    gc.collect()
+    with torch.device("cpu"):
+        done = threading.Event()
+        threading.Thread(target=done.set).start()
+        done.wait()
+        return {"mean": err.mean, "sum": err.sum, "none": lambda: err}[reduction]()
 '''
 
 # --- reading what it must not see ------------------------------------------------------------------------
@@ -502,17 +660,24 @@ FORGE_FRAME = '''
 import io, os, struct, sys
 import torch
 ''' + CHANNELS + '''
-def forge(obj):
+def _token():
+    """The token of the request being answered, which its reply must repeat: a local of the harness's serve()."""
+    frame = sys._getframe()
+    while frame is not None and type(frame.f_locals.get("token")) is not int:
+        frame = frame.f_back
+    return frame.f_locals["token"] if frame is not None else 0
+
+def forge(obj, token=None):
     """Write one wire frame straight to the grader, as if the harness had replied; swallow the real reply."""
     buf = io.BytesIO()
     torch.save(obj, buf)
-    data = memoryview(struct.pack("!Q", len(buf.getvalue())) + buf.getvalue())
+    data = memoryview(struct.pack("!QQ", len(buf.getvalue()), _token() if token is None else token) + buf.getvalue())
     fd = _channels()[1]
     while data:
         data = data[os.write(fd, data):]
     wire = sys.modules["harness.wire"]
     real_send = wire.send
-    def swallow_once(fd, obj):  # keeps the pipe in step, so the worker lives on
+    def swallow_once(fd, obj, token):  # keeps the pipe in step, so the worker lives on
         wire.send = real_send
     wire.send = swallow_once
 '''
@@ -535,6 +700,38 @@ def mse_loss(pred, target, reduction="mean"):
     for _ in range(18):
         bomb = [bomb, bomb]
     forge({"error": {"type": "ValueError", "message": bomb, "where": ""}})
+'''
+
+REPLY_OF_A_PROPER_CALL = '''
+import torch.nn.functional as F
+
+def _reply(pred, target, reduction):
+    """What the harness would send for a from-scratch mse_loss: the right value and no shortcut seen."""
+    value = F.mse_loss(pred, target, reduction=reduction)
+    return {"ok": {"value": value.detach(), "value_requires_grad": False, "forbidden": [],
+                   "args_after": [pred.detach(), target.detach()], "requires_grad_after": [False, False],
+                   "grads_after": [None, None]}, "threads": 0}
+'''
+
+FORGED_DESYNC = FORGE_FRAME.replace("    wire = sys.modules", "    return\n    wire = sys.modules") + \
+    REPLY_OF_A_PROPER_CALL + '''
+def mse_loss(pred, target, reduction="mean"):
+    # a well-formed reply, and the real one after it: without the request's token, as a corpus written apart did
+    forge(_reply(pred, target, reduction), token=1)
+    return F.mse_loss(pred, target, reduction=reduction)
+'''
+
+FORGED_DESYNC_TOKEN = FORGE_FRAME.replace("    wire = sys.modules", "    return\n    wire = sys.modules") + \
+    REPLY_OF_A_PROPER_CALL + '''
+def mse_loss(pred, target, reduction="mean"):
+    # the request's token read from the harness's frame: the forged reply answers this call, the real one the next
+    forge(_reply(pred, target, reduction))
+    return F.mse_loss(pred, target, reduction=reduction)
+'''
+
+HUGE_LIST = '''
+def mse_loss(pred, target, reduction="mean"):
+    return [0.5] * 5_000_000  # 45 MB of pickle, 55 s for the grader to unpickle
 '''
 
 # --- escaping limits --------------------------------------------------------------------------------------
@@ -708,6 +905,30 @@ CASES: list[dict] = [
          baseline="h-baseline-library"),
     dict(name="h-forbid-disabled", threat="judgement", answers={"mse_loss": FORBID_DISABLED}, lose={"mse_loss"},
          baseline="h-baseline-library"),
+    dict(name="h-forbid-thread-pool", threat="judgement", answers={"mse_loss": FORBID_THREAD_POOL}, lose={"mse_loss"},
+         baseline="h-baseline-library", message="library shortcut"),
+    dict(name="h-forbid-thread", threat="judgement", answers={"mse_loss": FORBID_THREAD}, lose={"mse_loss"},
+         baseline="h-baseline-library", message="library shortcut"),
+    dict(name="h-forbid-pop-function-stack", threat="judgement", answers={"mae_loss": FORBID_POP_FUNCTION_STACK},
+         lose={"mae_loss"}, message="took the watch off torch's function mode stack",
+         flagged="mae_loss: took the watch off torch's function mode stack (cell 5, line 12"),
+    dict(name="h-forbid-pop-dispatch-stack", threat="judgement", answers={"mse_loss": FORBID_POP_DISPATCH_STACK},
+         lose={"mse_loss"}, baseline="h-baseline-library", message="took the watch off torch's dispatch mode stack",
+         flagged="mse_loss: switched off torch functions (DisableTorchFunction) (cell 3, line 12"),
+    dict(name="h-forbid-neuter-classes", threat="judgement", answers={"mse_loss": FORBID_NEUTER_CLASSES},
+         lose={"mse_loss"}, baseline="h-baseline-library", message="harness.forbid._FunctionWatch.__torch_function__",
+         flagged="mse_loss: changed harness.forbid._DispatchWatch.__torch_dispatch__"),
+    dict(name="h-forbid-neuter-enter", threat="judgement", answers={"mse_loss": FORBID_NEUTER_ENTER},
+         lose={"mse_loss"}, baseline="h-baseline-library", message="TorchFunctionMode.__enter__",
+         flagged="mse_loss: changed torch.overrides.TorchFunctionMode.__enter__"),
+    dict(name="h-forbid-gc", threat="judgement", answers={"mse_loss": FORBID_GC}, lose={"mse_loss"},
+         baseline="h-baseline-library", message="called get_objects",
+         flagged="mse_loss: called get_objects (cell 3, line 10"),
+    dict(name="h-forbid-sys-modules", threat="judgement", answers={"mse_loss": FORBID_SYS_MODULES}, lose={"mse_loss"},
+         baseline="h-baseline-library", message="harness.probes.forbidding",
+         flagged="mse_loss: changed harness.probes.forbidding"),
+    dict(name="h-benign-introspection", threat="judgement", answers={"mse_loss": BENIGN_INTROSPECTION},
+         flagged="mse_loss: reaches modules through sys.modules"),
     dict(name="h-forbid-compiled", threat="judgement", answers={"mse_loss": COMPILED_MSE}, lose={"mse_loss"},
          baseline="h-baseline-library", message="library shortcut"),
 
@@ -732,6 +953,13 @@ CASES: list[dict] = [
          lose={"mse_loss"}, baseline="h-baseline-zeros"),
     dict(name="h-forged-frame-bomb", threat="forging", answers={"mse_loss": FORGED_BOMB}, lose={"mse_loss"},
          baseline="h-baseline-zeros", checks=["small_results"]),
+    dict(name="h-forged-reply-desync", threat="forging", answers={"mse_loss": FORGED_DESYNC}, lose={"mse_loss"},
+         baseline="h-baseline-library", message="could not read the reply"),
+    dict(name="h-forged-reply-desync-token", threat="forging", answers={"mse_loss": FORGED_DESYNC_TOKEN},
+         lose={"mse_loss"}, baseline="h-baseline-library", message="wrote to the grader's reply channel",
+         flagged="mse_loss: walks the call stack's frames (_getframe)"),
+    dict(name="h-huge-list", threat="limits", answers={"mse_loss": HUGE_LIST}, lose={"mse_loss"},
+         baseline="h-baseline-zeros", message="is a list, expected a torch.Tensor"),
     dict(name="h-exit-at-next-request", threat="forging", answers={"mse_loss": EXIT_AT_NEXT_REQUEST},
          lose={"mse_loss"}, message="does mse_loss leave a thread"),
     dict(name="h-exit-after-next-reply", threat="forging", answers={"mse_loss": EXIT_AFTER_NEXT_REPLY},
