@@ -63,7 +63,7 @@ class Finding:
     def flag(self) -> str:
         """The instructor's line: the name, what the code does, and where."""
         owner = self.grade_id or "a cell of no graded name"
-        return f"{owner}: {self.what} (cell {self.cell}, line {self.line}: {self.code})"
+        return f"{owner}: {self.what} (code cell {self.cell}, line {self.line}: {self.code})"
 
 
 def _judge(tokens: list[tokenize.TokenInfo], i: int) -> tuple[str, bool] | None:
@@ -106,6 +106,6 @@ def scan(cells: list[Cell]) -> list[Finding]:
             if judged:
                 line = token.start[0]
                 code = lines[line - 1].strip()[:200] if line <= len(lines) else ""
-                found.setdefault((cell.index, line, judged[0]), Finding(cell.grade_id, cell.index, line, code,
+                found.setdefault((cell.number, line, judged[0]), Finding(cell.grade_id, cell.number, line, code,
                                                                         token.string, *judged))
     return list(found.values())

@@ -123,8 +123,10 @@ def python_source(cell: Cell) -> str:
     turned into Python by IPython's own input transformations, which call ``get_ipython()`` (harness/shell.py
     answers it in the worker). Code IPython cannot transform is returned as it is, for Python to report."""
     source = cell.source.replace("\r\n", "\n")
-    try:
-        return _ipython().transform_cell(source)
+    lines = source.splitlines(True)
+    blank = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    try:  # IPython drops leading blank lines: kept, so that line numbers are the cell's
+        return "\n" * blank + _ipython().transform_cell("".join(lines[blank:]))
     except Exception:  # IPython's transformers raise on some broken input: Python then says what is wrong
         return source
 

@@ -8,7 +8,7 @@ from autograder.notebook import Cell
 
 
 def findings(source: str, grade_id: str | None = "mse_loss"):
-    return scan([Cell(3, "code", source, grade_id, grade=True, solution=True)])
+    return scan([Cell(5, "code", source, grade_id, grade=True, solution=True, number=3)])
 
 
 def test_ordinary_code_is_neither_failed_nor_flagged():
@@ -48,7 +48,7 @@ name = "DisableTorch" + "Function"
                  "walks the call stack's frames", "replaces __enter__ of an existing class",
                  "names 'DisableTorch' in a string"):
         assert any(f.startswith(f"mse_loss: {what}") for f in flags), (what, flags)
-    assert "(cell 3, line 3: if \"numpy\" in sys.modules:)" in flags[0]
+    assert "(code cell 3, line 3: if \"numpy\" in sys.modules:)" in flags[0]
 
 
 def test_mode_machinery_fails_the_name_whose_cell_uses_it():

@@ -12,7 +12,7 @@ A = "01_loss_functions"
 HOSTILE_NAME = '<img src=x onerror="alert(1)">'  # a folder name cannot hold "/"
 HOSTILE_MESSAGE = "<script>alert(1)</script> & friends"
 NOT_YET = "mse_loss is not implemented yet: it still raises NotImplementedError"
-FLAG = "mse_loss: searches the garbage collector's objects (get_objects) (cell 3, line 4: <script>gc.get_objects()"
+FLAG = "mse_loss: searches the garbage collector's objects (get_objects) (code cell 3, line 4: <script>gc.get_objects()"
 
 
 def checks(mse: float, mae: float, message: str = NOT_YET) -> list[CheckResult]:
