@@ -8,7 +8,6 @@ not graded again.
 from __future__ import annotations
 
 import importlib
-import json
 import time
 import traceback
 from collections.abc import Iterable
@@ -26,7 +25,7 @@ from .limits import Limits
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
 from .resume import fingerprint, unfinished
-from .student import Student, Unreadable
+from .student import Student, Submission, Unreadable
 
 
 @dataclass
@@ -42,7 +41,7 @@ def grade_notebook(path: Path, assignment: Assignment, student_id: str = "studen
     started = time.monotonic()
     try:
         cells = notebook.read(path)
-        student: Student | Unreadable = Student(cells, limits)
+        student: Submission = Student(cells, limits, assignment.id)
         reason = ""
     except notebook.NotebookError as exc:
         cells, student, reason = [], Unreadable(str(exc), limits), str(exc)
@@ -92,10 +91,9 @@ def _summary(status: str, reason: str, student: Student | Unreadable, cells: lis
 
 def _merge(new: SubmissionResult, out_dir: Path, selection: Selection) -> SubmissionResult:
     """With ``--only`` or ``--skip``, keep the stored results of the names not graded now."""
-    path = result.results_path(out_dir, new.student, new.assignment)
-    if selection.everything or not path.exists():
+    old = None if selection.everything else result.load(result.results_path(out_dir, new.student, new.assignment))
+    if old is None:
         return new
-    old = SubmissionResult.from_gradescope(json.loads(path.read_text()))
     new.checks = [c for c in old.checks if c.name not in selection] + new.checks
     return new
 
@@ -170,12 +168,10 @@ def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selec
 
 def _after(job: Job, exitcode: int | None, out_dir: Path) -> int:
     """Make sure a finished job left a result; return 1 if it is not a clean grade."""
-    path = result.results_path(out_dir, job.student, job.assignment.id)
-    fresh = path.exists() and exitcode == 0
-    if not fresh:
+    stored = result.load(result.results_path(out_dir, job.student, job.assignment.id))
+    if stored is None or exitcode != 0:
         result.save(SubmissionResult(job.student, job.assignment.id, ERROR, [], (
             f"The grader process for this submission ended abnormally (exit code {exitcode})."), 0.0,
             sandbox=modes.mode().name), out_dir)
         return 1
-    status = json.loads(path.read_text())["extra_data"]["status"]
-    return int(status != GRADED)
+    return int(stored.status != GRADED)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
 from . import integrity
 from .check import CheckFailed, StudentRaised, TimedOut
+from .harness.protocol import ExecRequest, ProbeRequest, well_formed
 from .harness.values import revive
 from .limits import Limits
 from .messages import Context, raised, raised_message
@@ -46,16 +47,6 @@ class Call:
     grads_after: list | None = None     # each argument's .grad after the call (None where unset)
 
 
-_CALL_FIELDS = {"value_requires_grad": bool, "forbidden": list, "args_after": list, "requires_grad_after": list,
-                "grads_after": list}
-
-
-def _well_formed(data: Any) -> bool:
-    """Whether a call's reply has the shape the harness gives it (one forged by student code may not)."""
-    return (isinstance(data, dict) and "value" in data and all(type(data.get(k)) is t for k, t in _CALL_FIELDS.items())
-            and all(type(hit) is str for hit in data["forbidden"]))
-
-
 def _skipped(exc: Exception, seconds: float) -> str:
     """Why a cell was skipped, for the student."""
     if isinstance(exc, WorkerTimeout):
@@ -80,11 +71,35 @@ def _why(name: str, exc: Exception, seconds: float) -> str:
     return f"calling {name} ended your notebook's Python process: it {exc}"
 
 
+@runtime_checkable
+class Submission(Protocol):
+    """What the checks (the ``student`` fixture) and the grader use of a submission: a ``Student``, or an
+    ``Unreadable`` stand-in for a file that cannot be run."""
+
+    limits: Limits
+    output: str          # what its code printed, capped
+    peak_mb: float       # the peak memory of its processes
+    flags: list[str]     # integrity flags, for the instructor
+
+    @property
+    def blamed(self) -> dict[str, str]: ...
+
+    def probe(self, probe: str, name: str, seconds: float | None = None, **args: Any) -> Any: ...
+
+    def call(self, name: str, *args: Any, forbid: tuple[str, ...] = (), grad: tuple[int, ...] = (),
+             grad_out: torch.Tensor | None = None, seconds: float | None = None, **kwargs: Any) -> Call: ...
+
+    def problems(self) -> list[CellRun]: ...
+
+    def close(self) -> None: ...
+
+
 class Student:
     """Run a submission's cells in a sandbox, then call its names for the checks."""
 
-    def __init__(self, cells: list[Cell], limits: Limits = Limits()):
+    def __init__(self, cells: list[Cell], limits: Limits = Limits(), assignment: str = ""):
         self.limits = limits
+        self.assignment = assignment  # whose own probes (harness/assignments/<id>.py) its checks may run
         self.cells = runnable(cells)
         findings = integrity.scan(cells)
         self.flags = [f.flag for f in findings]  # for the instructor: code that could tamper, and tampering seen
@@ -126,7 +141,8 @@ class Student:
             seconds = min(self.limits.cell_seconds, left)
             started = time.monotonic()
             try:
-                reply = worker.request({"op": "exec", "index": cell.number, "source": python_source(cell)}, seconds)
+                request: ExecRequest = {"op": "exec", "index": cell.number, "source": python_source(cell)}
+                reply = worker.request(request, seconds)
             except (WorkerTimeout, WorkerDied) as exc:
                 self.runs[cell.index] = CellRun(cell.label, "timeout" if isinstance(exc, WorkerTimeout) else "crashed",
                                                 _skipped(exc, seconds))
@@ -172,7 +188,8 @@ class Student:
         if name in self._broken:
             raise CheckFailed(f"not run, because an earlier check found that {self._broken[name]}")
         seconds = seconds or self.limits.call_seconds
-        request = {"op": "probe", "probe": probe, "args": {"name": name, **args}}
+        request: ProbeRequest = {"op": "probe", "assignment": self.assignment, "probe": probe,
+                                 "args": {"name": name, **args}}
         worker: Worker | None = None
         try:
             if self._worker is not None and not self._worker.alive:  # it ended by itself after the last call
@@ -240,7 +257,7 @@ class Student:
                               f"PyTorch's internal mode machinery ({', '.join(tampered)}): remove it")
         data = self.probe("call", name, seconds, args=list(args), kwargs=kwargs, forbid=list(forbid),
                           grad=list(grad), grad_out=grad_out)
-        if not _well_formed(data):
+        if not well_formed(data):
             raise CheckFailed(f"{name}'s reply is not one the grader's harness writes: something in your notebook "
                               "wrote to the grader's reply channel or changed its harness; remove it")
         if data["forbidden"]:
@@ -266,13 +283,17 @@ class Unreadable:
         self.reason, self.limits = reason, limits
         self.output = ""
         self.peak_mb = 0.0
-        self.blamed: dict[str, str] = {}
         self.flags: list[str] = []
+
+    @property
+    def blamed(self) -> dict[str, str]:
+        return {}
 
     def probe(self, probe: str, name: str, seconds: float | None = None, **args: Any) -> Any:
         raise CheckFailed(f"not graded: {self.reason}")
 
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Call:
+    def call(self, name: str, *args: Any, forbid: tuple[str, ...] = (), grad: tuple[int, ...] = (),
+             grad_out: torch.Tensor | None = None, seconds: float | None = None, **kwargs: Any) -> Call:
         raise CheckFailed(f"not graded: {self.reason}")
 
     def close(self) -> None:

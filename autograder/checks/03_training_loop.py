@@ -1,7 +1,7 @@
 """Hidden checks for 03_training_loop.
 
 train_one_epoch, evaluate and fit run in the sandbox on small models, loaders and optimizers that the
-harness builds from the data below (see harness/loop_probes.py); the references run here on identical
+harness builds from the data below (see harness/assignments/03_training_loop.py); the references run here on identical
 copies. fit is graded with train_one_epoch and evaluate replaced by stubs, so a mistake in either is
 charged to that name only.
 """
@@ -15,7 +15,7 @@ from torch import nn
 from autograder.check import (StudentRaised, expect_close, expect_float, expect_number, expect_tensor, fail, graded,
                               kind_of)
 from autograder.harness.functions import FUNCTIONS, function
-from autograder.harness.loop_probes import build
+from autograder.harness.probes import build
 
 WARM_UP = ("torch._dynamo",)  # imported before forking (assignment.py): optimizers here and in the notebook
 

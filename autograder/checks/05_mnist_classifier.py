@@ -1,7 +1,7 @@
 """Hidden checks for 05_mnist_classifier.
 
 test_accuracy trains the student's own build_model() with train_model and scores predict's labels here.
-Every other name is checked on objects the harness builds (harness/mnist_probes.py): train_model, predict
+Every other name is checked on objects the harness builds (harness/assignments/05_mnist_classifier.py): train_model, predict
 and the checkpoint functions run on the grader's small models, never on the student's build_model, so a
 mistake in one function is charged to that name only.
 """
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from autograder.check import (CheckFailed, StudentRaised, TimedOut, expect_close, expect_tensor, expect_unchanged,
                               fail, graded, kind_of)
 from autograder.data import mnist
-from autograder.harness.mnist_probes import build
+from autograder.harness.probes import build
 from autograder.harness.training import normalise
 
 WARM_UP = ("torch._dynamo", "torchvision.datasets", "torchvision.transforms")  # imported before forking
@@ -68,7 +68,7 @@ def test_accuracy_reaches(trained, threshold, record_property):
 
 
 # -- helpers for the function checks -----------------------------------------------------------------
-# Each name below is checked on objects the harness builds from the data here (harness/mnist_probes.py):
+# Each name below is checked on objects the harness builds from the data here (harness/assignments/05_mnist_classifier.py):
 # models come from these specs, never from the student's build_model, so a mistake is charged to one name.
 def randn(*shape: int, seed: int, scale: float = 1.0) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * scale

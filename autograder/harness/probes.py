@@ -2,28 +2,55 @@
 
 Each probe takes the notebook's namespace and plain arguments, calls student
 code, and returns plain data; the grader compares it with its own reference.
+The generic probes are here; an assignment's own live in ``assignments/<id>.py``,
+found by the assignment's name (``find``).
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any, Callable
 
 import torch
 from torch import nn
 
+from . import assignments
 from .errors import ForbiddenCall
 from .forbid import forbidding
 from .functions import resolve
+from .protocol import CallReply
 from .values import export
-
-PROBES: dict[str, Callable[..., Any]] = {}
 
 
 class Missing(Exception):
     """The notebook does not define a graded name."""
 
 
+class UnknownProbe(LookupError):
+    """No probe of that name, generic or the assignment's."""
+
+
 def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
-    PROBES[fn.__name__] = fn
+    """Mark ``fn`` as a probe: only marked functions can be requested by name."""
+    fn.is_probe = True
+    return fn
+
+
+def load_assignments() -> None:
+    """Import every assignment's sandbox-side module, ``assignments/<id>.py``: in the fork server, before any
+    student code, so that ``find`` reaches them through the package (which ``seal`` watches), never through an
+    import that student code could have redirected."""
+    for module in pkgutil.iter_modules(assignments.__path__):
+        importlib.import_module(f"{assignments.__name__}.{module.name}")
+
+
+def find(assignment: str, name: str) -> Callable[..., Any]:
+    """The probe ``name``: a generic one, else the assignment's own."""
+    fn = globals().get(name)
+    if not getattr(fn, "is_probe", False):
+        fn = getattr(vars(assignments).get(assignment), name, None)
+    if not getattr(fn, "is_probe", False):
+        raise UnknownProbe(f"no probe {name!r} for {assignment}")
     return fn
 
 
@@ -55,7 +82,7 @@ def _inputs(args: list, grad: list[int]) -> list:
 
 @probe
 def call(ns: dict, name: str, args: list, kwargs: dict, forbid: list[str] = (),
-         grad: list[int] = (), grad_out: torch.Tensor | None = None) -> dict:
+         grad: list[int] = (), grad_out: torch.Tensor | None = None) -> CallReply:
     """Call ``name(*args, **kwargs)``; optionally backpropagate into ``grad`` args."""
     fn = lookup(ns, name)
     inputs = _inputs(args, list(grad))
@@ -67,7 +94,7 @@ def call(ns: dict, name: str, args: list, kwargs: dict, forbid: list[str] = (),
             if hits and not isinstance(exc, ForbiddenCall):  # the shortcut is why it failed, in a thread say
                 raise ForbiddenCall(f"'{hits[0]}' is not allowed here") from None
             raise
-    result = {
+    result: CallReply = {
         "value": export(value),
         "value_requires_grad": isinstance(value, torch.Tensor) and value.requires_grad,
         "forbidden": hits,
@@ -109,31 +136,3 @@ def figure(ns: dict, name: str, args: list, kwargs: dict) -> dict:
     } for ax in value.get_axes()]
     plt.close(value)
     return {"figure": None, "axes": axes}
-
-
-@probe
-def train_and_predict(ns: dict, name: str, train_images: torch.Tensor, train_labels: torch.Tensor,
-                      test_images: torch.Tensor, epochs: int, batch_size: int, max_parameters: int,
-                      threads: int, seed: int = 0) -> dict:
-    """build_model, train_model on the training set, predict on test images (labels stay with the grader)."""
-    import time
-
-    from .training import TensorLoader, normalise
-
-    # all three first: without one, training cannot score, and the grader names the missing one at once
-    build_model, train_model, predict = (lookup(ns, n) for n in ("build_model", "train_model", "predict"))
-    torch.manual_seed(seed)
-    torch.set_num_threads(threads)
-    model = build_model()
-    if not isinstance(model, torch.nn.Module):
-        return {"model": export(model)}
-    count = sum(p.numel() for p in model.parameters())
-    if count > max_parameters:
-        return {"model": None, "parameters": count}
-    loader = TensorLoader(normalise(train_images), train_labels, batch_size, seed)
-    started = time.monotonic()
-    trained = train_model(model, loader, epochs)
-    seconds = time.monotonic() - started
-    trained = trained if isinstance(trained, torch.nn.Module) else model
-    predictions = predict(trained, normalise(test_images))
-    return {"model": None, "parameters": count, "seconds": seconds, "predictions": export(predictions)}

@@ -1,4 +1,4 @@
-"""Probes for training loops (03_training_loop): run the student's functions on instrumented objects.
+"""The sandbox side of 03_training_loop, training loops: run the student's functions on instrumented objects.
 
 The grader sends plain data (layer specs, state dicts, tensors, hyperparameters). These probes build
 models, loaders and optimizers from it, record how the student's code uses them, and send back what
@@ -12,9 +12,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from .functions import resolve
-from .probes import build, lookup, probe
-from .values import export
+from ..functions import resolve
+from ..probes import build, lookup, probe
+from ..values import export
 
 
 def loader(data: dict) -> DataLoader:

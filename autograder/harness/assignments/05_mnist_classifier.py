@@ -1,4 +1,4 @@
-"""Probes for the MNIST pipeline (05_mnist_classifier): run the student's functions on objects the harness builds.
+"""The sandbox side of 05_mnist_classifier: run the student's functions on objects the harness builds.
 
 The grader sends plain data (uint8 images, layer specs, state dicts, tensors). These probes build PIL
 images, models, loaders and datasets from it, record how the student's code uses them, and send back
@@ -12,15 +12,17 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from typing import Any, Iterator
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from .errors import ForbiddenCall, summary
-from .probes import build, lookup, probe
-from .values import export
+from ..errors import ForbiddenCall, summary
+from ..probes import build, lookup, probe
+from ..training import TensorLoader, normalise
+from ..values import export
 
 
 def _class(value: Any) -> str:
@@ -327,3 +329,30 @@ def split_run(ns: dict, name: str, n: int, calls: list[dict]) -> dict:
         results.append({"pair": True, "class": _class(value), "train": _part(value[0], dataset),
                         "val": _part(value[1], dataset)})
     return {"splits": results}
+
+
+# -- test_accuracy ----------------------------------------------------------------------------------------
+
+
+@probe
+def train_and_predict(ns: dict, name: str, train_images: torch.Tensor, train_labels: torch.Tensor,
+                      test_images: torch.Tensor, epochs: int, batch_size: int, max_parameters: int,
+                      threads: int, seed: int = 0) -> dict:
+    """build_model, train_model on the training set, predict on test images (labels stay with the grader)."""
+    # all three first: without one, training cannot score, and the grader names the missing one at once
+    build_model, train_model, predict = (lookup(ns, n) for n in ("build_model", "train_model", "predict"))
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    model = build_model()
+    if not isinstance(model, torch.nn.Module):
+        return {"model": export(model)}
+    count = sum(p.numel() for p in model.parameters())
+    if count > max_parameters:
+        return {"model": None, "parameters": count}
+    loader = TensorLoader(normalise(train_images), train_labels, batch_size, seed)
+    started = time.monotonic()
+    trained = train_model(model, loader, epochs)
+    seconds = time.monotonic() - started
+    trained = trained if isinstance(trained, torch.nn.Module) else model
+    predictions = predict(trained, normalise(test_images))
+    return {"model": None, "parameters": count, "seconds": seconds, "predictions": export(predictions)}
