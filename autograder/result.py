@@ -1,6 +1,11 @@
-"""Grading results: Gradescope's results.json per submission and grades.csv per batch, written atomically."""
+"""Grading results: Gradescope's results.json per submission and grades.csv per batch, written atomically.
+
+results.json is read and written here only. ``python -m autograder.result`` writes the zero result that the
+Gradescope script gives where nothing could be graded.
+"""
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -112,14 +117,16 @@ def save(result: SubmissionResult, out_dir: Path) -> Path:
     return path
 
 
+def load(path: Path) -> SubmissionResult | None:
+    """The result stored at ``path``; None where there is none or it cannot be read."""
+    try:
+        return SubmissionResult.from_gradescope(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def load_all(out_dir: Path) -> list[SubmissionResult]:
-    results = []
-    for path in sorted(out_dir.glob("*/*/results.json")):
-        try:
-            results.append(SubmissionResult.from_gradescope(json.loads(path.read_text())))
-        except (ValueError, KeyError):
-            continue
-    return results
+    return [r for r in map(load, sorted(out_dir.glob("*/*/results.json"))) if r is not None]
 
 
 def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
@@ -140,3 +147,20 @@ def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
 
 def _num(x: float) -> str:
     return f"{x:g}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write a results.json of score 0 with a message, for a submission that could not be graded."""
+    parser = argparse.ArgumentParser(prog="python -m autograder.result", description=main.__doc__)
+    parser.add_argument("path", type=Path, help="the results.json to write")
+    parser.add_argument("--assignment", required=True)
+    parser.add_argument("--status", choices=(UNGRADABLE, ERROR), required=True)
+    parser.add_argument("--sandbox", default="none", help="the sandbox mode, as `python -m autograder sandbox` names it")
+    parser.add_argument("--message", required=True, help="what the student reads")
+    args = parser.parse_args(argv)
+    zero = SubmissionResult("student", args.assignment, args.status, output=args.message, sandbox=args.sandbox)
+    write_atomic(args.path, json.dumps(zero.to_gradescope(), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,14 +1,14 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
-The inputs are the notebook's bytes, the code that decides the marks (the assignment's checks, the grader's
-modules in ``MARKING`` and the sandbox's harness), the limits, the selection of graded names and the sandbox
-mode (a result graded without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell
-before it starts the sandbox whether it needs one.
+The inputs are the notebook's bytes, the code that decides the marks (the grader's whole package but for
+other assignments' files and the modules that only present results, ``PRESENTATION``), the limits, the
+selection of graded names and the sandbox mode (a result graded without a sandbox is not kept by a run that
+has one). Torch-free, so that a run can tell before it starts the sandbox whether it needs one.
 """
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -20,18 +20,33 @@ from .notebook import NotebookError, read_bytes
 from .result import ERROR
 
 PACKAGE = Path(__file__).resolve().parent
-# the grader's modules that decide marks, statuses or messages, besides the assignment's checks and the harness
-MARKING = ("check.py", "integrity.py", "plugin.py", "student.py", "notebook.py", "messages.py", "grade.py",
-           "data.py")
+# modules that read or present results and never decide a mark, a status or a message: a change to any
+# other module of the package regrades (a new module decides marks until it is listed here)
+PRESENTATION = ("audit.py", "bundle.py", "export.py", "pages.py", "release.py", "report.py")
+# where assignments keep their own files: hidden checks, and the sandbox side of their probes
+_OWN = (("checks",), ("harness", "assignments"))
+
+
+def marking_files(assignment: Assignment) -> list[Path]:
+    """The files whose code decides ``assignment``'s marks."""
+    def decides(path: Path) -> bool:
+        parts = path.relative_to(PACKAGE).parts
+        for folder in _OWN:
+            owner = parts[len(folder)] if parts[:len(folder)] == folder and len(parts) > len(folder) else ""
+            if re.match(r"\d\d_", owner) and owner.removesuffix(".py") != assignment.id:
+                return False  # another assignment's
+        return parts != (path.name,) or path.name not in PRESENTATION
+
+    return [p for p in sorted(PACKAGE.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
+            and p.suffix == ".py" and decides(p)]
 
 
 @cache
 def _code(assignment: Assignment) -> str:
     """A digest of the code that decides ``assignment``'s marks."""
     digest = hashlib.sha256()
-    for path in (assignment.checks, *(PACKAGE / name for name in MARKING),
-                 *sorted((PACKAGE / "harness").glob("*.py"))):
-        digest.update(path.read_bytes())
+    for path in marking_files(assignment):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -54,11 +69,8 @@ def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
 
 def finished(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> bool:
     """Whether ``out_dir`` holds a result of this job from the same inputs, not spoilt by a grader error."""
-    try:
-        extra = json.loads(result.results_path(out_dir, job.student, job.assignment.id).read_text())["extra_data"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    return extra.get("status") != ERROR and extra.get("fingerprint") == fingerprint(job, limits, selection)
+    stored = result.load(result.results_path(out_dir, job.student, job.assignment.id))
+    return stored is not None and stored.status != ERROR and stored.fingerprint == fingerprint(job, limits, selection)
 
 
 def unfinished(jobs: list[Job], out_dir: Path, limits: Limits, selection: Selection) -> list[Job]:
