@@ -109,11 +109,17 @@ def expect_close(value: Any, expected: torch.Tensor, rtol: float, atol: float, w
     return value
 
 
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal values, a NaN where there was one counting as unchanged."""
+    return torch.equal(a, b) or (a.dtype == b.dtype and a.is_floating_point()
+                                 and torch.equal(a.isnan(), b.isnan()) and torch.equal(a.nan_to_num(), b.nan_to_num()))
+
+
 def expect_unchanged(call: Any, originals: list[Any], name: str) -> None:
     """The call left its tensor arguments' values and ``requires_grad`` as they were."""
     for i, (before, after) in enumerate(zip(originals, call.args_after)):
         if isinstance(before, torch.Tensor) and not (
-                isinstance(after, torch.Tensor) and after.shape == before.shape and torch.equal(after, before)):
+                isinstance(after, torch.Tensor) and after.shape == before.shape and _same(after, before)):
             fail(f"{name} modified its argument {i + 1} in place: work on new tensors "
                  "(avoid +=, [...] = and methods ending in _ on the inputs)")
     for i, (before, flag) in enumerate(zip(originals, call.requires_grad_after)):
