@@ -28,13 +28,24 @@ class Assignment:
         return CHECKS / f"{self.id}.py"
 
     @cached_property
-    def warm_up(self) -> tuple[str, ...]:
-        """The slow imports its notebooks and checks need: ``WARM_UP`` in its checks module (read, not
-        imported), all of ``ALL_WARM_UP`` where that is missing."""
+    def declarations(self) -> dict[str, object]:
+        """What the checks declare about the assignment in literal upper-case constants, e.g. ``WARM_UP``: read
+        with ``ast``, not imported, so that a run knows them before it imports torch."""
+        found = {}
         for node in ast.parse(self.checks.read_text()).body:
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "WARM_UP" for t in node.targets):
-                return tuple(ast.literal_eval(node.value))
-        return ALL_WARM_UP
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and node.targets[0].id.isupper():
+                try:
+                    found[node.targets[0].id] = ast.literal_eval(node.value)
+                except ValueError:
+                    continue  # not a literal: not a declaration
+        return found
+
+    @property
+    def warm_up(self) -> tuple[str, ...]:
+        """The slow imports its notebooks and checks need: ``WARM_UP`` in its checks, all of ``ALL_WARM_UP``
+        where that is missing."""
+        return tuple(self.declarations.get("WARM_UP", ALL_WARM_UP))
 
 
 def all_assignments() -> dict[str, Assignment]:

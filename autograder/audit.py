@@ -22,6 +22,7 @@ import nbformat
 from . import report
 from .assignment import Assignment, Selection, all_assignments, find_jobs
 from .limits import Limits
+from .notebook import read as read_notebook
 from .result import GRADED, CheckResult, SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,8 @@ class Audit:
     outcomes: list[Outcome]
     depends: dict[str, frozenset[str]] = field(default_factory=dict)
     minimum_wrong: int = MINIMUM_WRONG
+    answer_cells: frozenset[str] = frozenset()  # grade_ids of the source notebook's code answer cells
+    slow: frozenset[str] = frozenset()
 
     def of_kind(self, kind: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.answer.kind == kind]
@@ -127,9 +130,16 @@ class Audit:
         """Graded names with fewer than ``minimum_wrong`` wrong answers, and how many they have."""
         return {n: c.wrong for n, c in self.counts().items() if c.wrong < self.minimum_wrong}
 
+    def unchecked(self) -> list[str]:
+        """Answer cells (nbgrader grade_ids) that no ``@graded`` check grades: their answers would earn nothing."""
+        instructor = next(iter(self.of_kind(INSTRUCTOR)), None)
+        if instructor is None or instructor.result is None:
+            return []
+        return sorted(self.answer_cells - set(instructor.scores) - self.slow)
+
     @property
     def ok(self) -> bool:
-        return not self.misbehaving() and not self.thin()
+        return not self.misbehaving() and not self.thin() and not self.unchecked()
 
 
 def slug(text: str) -> str:
@@ -263,10 +273,13 @@ def run(assignments: Sequence[str], work: Path | None = None, *, answers_dir: Pa
     answers: list[Answer] = []
     depends: dict[str, dict[str, frozenset[str]]] = {}
     slow: dict[str, frozenset[str]] = {}
+    answer_cells: dict[str, frozenset[str]] = {}
     for assignment in assignments:
         notebook = Assignment(assignment).notebook
         source = root / "source" / assignment / notebook
         found, slow[assignment], depends[assignment] = collect(assignment, answers_dir or ANSWERS, skip_slow)
+        answer_cells[assignment] = frozenset(c.grade_id for c in read_notebook(source)
+                                             if c.kind == "code" and c.solution and c.grade_id)
         for answer in found:
             dest = submitted / answer.student / assignment / notebook
             if answer.kind in (INSTRUCTOR, RELEASE):
@@ -287,7 +300,7 @@ def run(assignments: Sequence[str], work: Path | None = None, *, answers_dir: Pa
         results |= {(r.student, r.assignment): r for r in grade_batch(
             again, out, limits, Selection(only=slow_names), workers, progress)}
     return {a: Audit(a, [Outcome(x, results.get((x.student, a))) for x in answers if x.assignment == a],
-                     depends[a]) for a in assignments}
+                     depends[a], answer_cells=answer_cells[a], slow=slow[a]) for a in assignments}
 
 
 def audit(assignment: str, work: Path | None = None, **options) -> Audit:
@@ -315,6 +328,8 @@ def render(result: Audit) -> str:
             lines.append(f"{o.answer.label}: " + ("; ".join(why) if why else
                                                   "full marks on every name" if kind == INSTRUCTOR else
                                                   f'zero on every name, "{NOT_IMPLEMENTED}" everywhere'))
+    if unchecked := result.unchecked():
+        lines.append("answer cells that no @graded check grades (grade_id): " + ", ".join(unchecked))
     if thin := result.thin():
         lines.append(f"fewer than {result.minimum_wrong} wrong answers: "
                      + ", ".join(f"{n} ({k})" for n, k in thin.items()))

@@ -2,12 +2,13 @@
 
 ``answer_batch`` (conftest) grades the stored answers with ``autograder.audit``, which also judges them.
 """
-from autograder.audit import INSTRUCTOR, RELEASE, RIGHT, WRONG, render, unhelpful
+from autograder.audit import INSTRUCTOR, RELEASE, RIGHT, WRONG, Answer, Audit, Outcome, render, unhelpful
+from autograder.result import GRADED, CheckResult, SubmissionResult
 
 
 def misbehaving(answer_batch, *kinds):
     return [(str(o.answer), why, [f"{c.label}: {c.output}" for c in o.failed][:5])
-            for audit in answer_batch.values() for o, why in audit.misbehaving() if o.answer.kind in kinds]
+            for result in answer_batch.values() for o, why in result.misbehaving() if o.answer.kind in kinds]
 
 
 def test_every_submission_has_a_result(answer_batch):
@@ -48,3 +49,15 @@ def test_the_audit_report_shows_every_name_biting(answer_batch):
         for name, counts in audit.counts().items():
             assert f"{counts.wrong} / {counts.wrong}" in rows[name] and counts.wrong >= 3, text
             assert f"{counts.right} / {counts.right}" in rows[name], text
+
+
+def test_every_answer_cell_is_graded_by_a_check(answer_batch):
+    assert {a: r.unchecked() for a, r in answer_batch.items() if r.unchecked()} == {}
+
+
+def test_an_answer_cell_without_a_check_fails_the_audit():
+    instructor = Outcome(Answer("x", INSTRUCTOR, None, "instructor"),
+                         SubmissionResult("instructor", "x", GRADED, [CheckResult("f", "works", 1.0, 1.0)]))
+    result = Audit("x", [instructor], answer_cells=frozenset({"f", "g", "slow"}), slow=frozenset({"slow"}))
+    assert result.unchecked() == ["g"] and not result.ok
+    assert "answer cells that no @graded check grades (grade_id): g" in render(result)
