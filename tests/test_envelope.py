@@ -358,3 +358,13 @@ def test_a_handled_reply_crosses_the_wire_and_passes_the_envelope(shell):
         os.close(w)
     ok = _envelope(got)["ok"]
     assert well_formed(ok) and ok["value"] == {"__opaque__": "numpy.ndarray", "repr": "array([0., 0.])"}
+
+
+def test_a_student_and_the_unreadable_stand_in_offer_the_checks_the_same_interface():
+    """Unreadable once lacked ``limits``, which 05's checks read: an unreadable 05 ended as grader_error."""
+    from autograder.student import Submission, Unreadable
+
+    unreadable = Unreadable("not a notebook")
+    assert isinstance(Student([], Limits()), Submission) and isinstance(unreadable, Submission)
+    with pytest.raises(CheckFailed, match="not graded: not a notebook"):
+        unreadable.call("f", torch.ones(1), forbid=("sum",))
