@@ -67,6 +67,9 @@ def raised_message(name: str, error: dict, context: Context = Context()) -> str:
         if function and function not in (name, "<module>", "__init__", "forward"):
             return f"{name} calls {function}, which is not implemented yet"
         return f"{name} is not implemented yet: it still raises NotImplementedError"
+    if error.get("type") == "TooLarge":  # wire.send refused the reply (harness/__main__.serve)
+        return (f"{name} returned a value too large to send back to the grader ({error.get('message', '')}): "
+                "return one tensor rather than many small values or long strings")
     if error.get("forbidden"):
         return (f"{name} uses a library shortcut: {error.get('message', '')}. This exercise asks you "
                 "to write it from scratch with elementary tensor operations")

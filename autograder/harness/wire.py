@@ -46,6 +46,10 @@ class Stray(WireError):
         self.token = token
 
 
+class TooLarge(WireError):
+    """A frame whose structure is over the limit: the other side would refuse it, so it is not sent."""
+
+
 def dumps(obj: Any) -> bytes:
     import torch  # here, so that the grader can start the sandbox before it imports torch
 
@@ -54,13 +58,20 @@ def dumps(obj: Any) -> bytes:
     return buf.getvalue()
 
 
-def loads(data: bytes, max_pickle: int = MAX_PICKLE) -> Any:
+def _pickled(data: bytes) -> int:
+    """The size of a ``dumps`` archive's structure, its tensors' data left out."""
     import torch
 
     try:
-        pickled = len(torch._C.PyTorchFileReader(io.BytesIO(data)).get_record("data.pkl"))  # C++: quick
+        return len(torch._C.PyTorchFileReader(io.BytesIO(data)).get_record("data.pkl"))  # C++: quick
     except Exception as exc:  # not a torch.save archive
         raise WireError(f"a frame that is not plain data ({type(exc).__name__})") from None
+
+
+def loads(data: bytes, max_pickle: int = MAX_PICKLE) -> Any:
+    import torch
+
+    pickled = _pickled(data)
     if pickled > max_pickle:
         raise WireError(f"a frame whose structure takes {pickled} bytes, over the {max_pickle}-byte limit")
     try:
@@ -69,8 +80,10 @@ def loads(data: bytes, max_pickle: int = MAX_PICKLE) -> Any:
         raise WireError(f"a frame that is not plain data ({type(exc).__name__})") from None
 
 
-def send(fd: int, obj: Any, token: int) -> None:
+def send(fd: int, obj: Any, token: int, max_pickle: int = MAX_PICKLE) -> None:
     data = dumps(obj)
+    if (pickled := _pickled(data)) > max_pickle:
+        raise TooLarge(f"its structure takes {pickled} bytes, over the {max_pickle}-byte limit")
     view = memoryview(_HEADER.pack(len(data), token) + data)
     while view:
         view = view[os.write(fd, view):]
