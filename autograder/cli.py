@@ -1,4 +1,4 @@
-"""``python -m autograder``: grade, release, check, audit, report, export, bundle, data, sandbox."""
+"""``python -m autograder``: grade, release, demo, check, audit, report, export, bundle, data, sandbox."""
 from __future__ import annotations
 
 import argparse
@@ -109,6 +109,14 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .release import demo_submissions
+
+    submitted = demo_submissions(ROOT, args.out / "submitted")
+    print(f"the demo's submissions: {submitted}", file=sys.stderr)
+    return main(["grade", str(submitted), "--out", str(args.out), "-j", str(args.jobs)])
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     _start_sandbox(args, 1)
     from .selfcheck import check_notebook
@@ -203,6 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
     p.add_argument("assignments", nargs="*", help="assignment names (default: all in source/)")
     p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("demo", help="grade the demo's submissions: the instructor's notebooks (ada), the release (ben) "
+                                    "and samples/submitted")
+    p.add_argument("--out", type=Path, default=Path("out/demo"), help="where they and their results go "
+                                                                       "(default out/demo)")
+    p.add_argument("-j", "--jobs", type=_workers, default=2, help="submissions graded at once (default 2)")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("check", help="run a notebook's visible tests in the sandbox and show a table")
     p.add_argument("notebook", type=Path)

@@ -2,7 +2,8 @@
 
 nbgrader runs in a child process, once for all assignments, on a scratch copy
 of the course folder, so it neither writes a gradebook nor touches source/.
-``nbgrader_course`` makes a course folder for nbgrader's own commands instead.
+``nbgrader_course`` makes a course folder for nbgrader's own commands instead, and ``demo_submissions``
+the demo's submissions from source/ and release/.
 """
 from __future__ import annotations
 
@@ -60,6 +61,20 @@ def generate(source: Path, release_dir: Path, names: list[str] | None = None) ->
 
 def release(names: list[str], root: Path) -> list[Path]:
     return generate(root / "source", root / "release", names or None)
+
+
+def demo_submissions(root: Path, dest: Path) -> Path:
+    """The demo's submissions, in nbgrader's layout under ``dest`` (made anew): ada hands in the instructor's
+    notebooks (full marks), ben the untouched release (zeros), and the others are ``samples/submitted``'s, written
+    by hand (partial marks, a file that is no notebook)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(root / "samples" / "submitted", dest, ignore=IGNORE)
+    for student, folder in (("ada", root / "source"), ("ben", root / "release")):
+        for name in assignment_names(folder):
+            for notebook in sorted((folder / name).glob("*.ipynb")):
+                (dest / student / name).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(notebook, dest / student / name / notebook.name)
+    return dest
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:

@@ -11,6 +11,7 @@ import pytest
 
 from autograder import audit
 from autograder.limits import Limits
+from autograder.release import demo_submissions
 from autograder.result import SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,12 @@ def read_results(out: Path) -> dict[tuple[str, str], dict]:
 def scores(results: dict) -> dict[str, tuple[float, float]]:
     """Per graded name: (score, max score), from a results.json."""
     return SubmissionResult.from_gradescope(results).scores()
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory) -> Path:
+    """The demo's submissions (release.demo_submissions): ada the instructor's notebooks, ben the release."""
+    return demo_submissions(ROOT, tmp_path_factory.mktemp("demo") / "submitted")
 
 
 # KIT_ANSWERS=02_autograd,04_activations narrows the batch while working on those checks

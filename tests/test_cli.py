@@ -11,13 +11,11 @@ import pytest
 from autograder.modes import mode
 from conftest import ROOT, grade, read_results, scores
 
-SAMPLES = ROOT / "samples" / "submitted"
-
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, samples):
     out = tmp_path_factory.mktemp("demo")
-    done = grade(SAMPLES, out, "--skip", "test_accuracy")  # test_answers trains the instructor's model already
+    done = grade(samples, out, "--skip", "test_accuracy")  # test_answers trains the instructor's model already
     assert done.returncode == 0, done.stderr[-3000:]
     return out, done
 
@@ -55,12 +53,12 @@ def test_grades_csv_has_a_row_per_submission_and_a_column_per_name(demo):
     assert eve["status"] == "ungradable" and float(eve["total"]) == 0
 
 
-def test_only_regrades_the_named_checks_and_keeps_the_others(demo, tmp_path):
+def test_only_regrades_the_named_checks_and_keeps_the_others(demo, samples, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(demo[0], out)
     path = out / "cleo" / "01_loss_functions" / "results.json"
     before = json.loads(path.read_text())
-    done = grade(SAMPLES, out, "--only", "mae_loss")
+    done = grade(samples, out, "--only", "mae_loss")
     assert done.returncode == 0, done.stderr[-2000:]
     after = json.loads(path.read_text())
     assert scores(after) == scores(before)
@@ -76,10 +74,10 @@ def test_check_runs_the_visible_tests(folder, code):
     assert "mse_loss" in done.stdout and ("not implemented yet" in done.stdout) == (code == 1)
 
 
-def test_a_second_run_resumes_and_grades_only_what_changed(tmp_path):
+def test_a_second_run_resumes_and_grades_only_what_changed(samples, tmp_path):
     submitted, out = tmp_path / "submitted", tmp_path / "out"
     for student in ("ada", "ben"):
-        shutil.copytree(SAMPLES / student / "01_loss_functions", submitted / student / "01_loss_functions")
+        shutil.copytree(samples / student / "01_loss_functions", submitted / student / "01_loss_functions")
     first = grade(submitted, out)
     assert first.returncode == 0, first.stderr[-2000:]
     stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/*/results.json")}
@@ -89,7 +87,7 @@ def test_a_second_run_resumes_and_grades_only_what_changed(tmp_path):
     assert "resuming: 2 submission(s) already graded" in again.stdout
     assert "sandbox" not in again.stderr, "nothing to grade, yet the sandbox started"
     assert stamps == {p: p.stat().st_mtime_ns for p in out.glob("*/*/results.json")}
-    shutil.copyfile(SAMPLES / "ada" / "01_loss_functions" / "loss_functions.ipynb", ben)  # ben resubmits
+    shutil.copyfile(samples / "ada" / "01_loss_functions" / "loss_functions.ipynb", ben)  # ben resubmits
     third = grade(submitted, out)
     assert "resuming: 1 submission(s)" in third.stdout
     changed = {p.parent.parent.name for p in out.glob("*/*/results.json") if p.stat().st_mtime_ns != stamps[p]}
@@ -137,9 +135,9 @@ def test_a_result_is_kept_only_for_the_same_notebook_bytes_grading_code_limits_a
 
 
 @pytest.mark.parametrize("jobs", ["0", "-1", "two"])
-def test_a_worker_count_below_one_is_refused_at_once(jobs, tmp_path):
+def test_a_worker_count_below_one_is_refused_at_once(jobs, samples, tmp_path):
     """-j 0 used to wait forever for a worker that never started."""
-    argv = [sys.executable, "-m", "autograder", "grade", str(SAMPLES), "--out", str(tmp_path), "-j", jobs]
+    argv = [sys.executable, "-m", "autograder", "grade", str(samples), "--out", str(tmp_path), "-j", jobs]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "argument -j/--jobs: expected a whole number of at least 1" in done.stderr
     assert not any(tmp_path.iterdir())

@@ -22,7 +22,6 @@ from autograder import container, modes, sandbox
 from autograder.limits import Limits
 from conftest import ROOT, TEST_LIMITS, read_results, scores
 
-SAMPLES = ROOT / "samples" / "submitted"
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the container mode needs the grader to run as root")
 
 
@@ -46,10 +45,10 @@ def grade_as(submitted: Path, out: Path, path: Path, *extra: str, launcher: tupl
 
 
 @pytest.fixture
-def two_students(tmp_path) -> Path:
+def two_students(samples, tmp_path) -> Path:
     submitted = tmp_path / "submitted"
     for student in ("ada", "ben"):
-        shutil.copytree(SAMPLES / student / "01_loss_functions", submitted / student / "01_loss_functions")
+        shutil.copytree(samples / student / "01_loss_functions", submitted / student / "01_loss_functions")
     return submitted
 
 
