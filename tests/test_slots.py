@@ -68,3 +68,14 @@ def test_a_batch_makes_one_slot_per_lane_for_all_its_graders(slots, tmp_path, mo
     results = grade_batch(jobs, tmp_path / "out", slots, workers=2, progress=False, pending=jobs)
     assert [r.score for r in results] == [results[0].max_score] * 4
     assert log.read_text().split() == [str(os.getpid())] * 2
+
+
+def test_closing_the_sandbox_ends_its_slots_their_groups_and_its_server(slots):
+    """What a run does on its way out: python -m autograder ends with os._exit, which would leave them behind."""
+    _run(slots, "pass")
+    slots.lane(0)
+    slots.lane(1)
+    groups, server = [p for s in slots._made for p in s.group.paths], slots._server
+    slots.close()
+    assert len(groups) >= 2 and not any(p.exists() for p in groups), groups
+    assert server.proc.poll() is not None, "the fork server outlived its sandbox"
