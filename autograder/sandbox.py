@@ -252,7 +252,7 @@ class Sandbox:
     """
 
     def __init__(self, limits: Limits = Limits(), warm_up: tuple[str, ...] = ALL_WARM_UP, workers: int = 0,
-                 private: Iterable[Path] = ()):
+                 private: Iterable[Path] = ()) -> None:
         """``warm_up`` lists the slow imports that the workers need (``Assignment.warm_up``). ``workers`` is how
         many will run at once: when that many trainings fit the usable CPUs, OpenMP threads spin briefly before
         they sleep; unknown (0), they sleep at once. ``private`` folders (submissions, results) are hidden from
