@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import nbformat
 
@@ -24,6 +25,9 @@ from .assignment import Assignment, Selection, all_assignments, find_jobs
 from .limits import Limits
 from .notebook import read as read_notebook
 from .result import GRADED, CheckResult, SubmissionResult
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERS = ROOT / "tests" / "answers"
@@ -257,15 +261,21 @@ def collect(assignment: str, answers_dir: Path = ANSWERS, skip_slow: bool = Fals
 
 def run(assignments: Sequence[str], work: Path | None = None, *, answers_dir: Path | None = None,
         limits: Limits = Limits(), workers: int = 1, skip_slow: bool = False, progress: bool = False,
-        root: Path = ROOT) -> dict[str, Audit]:
+        root: Path = ROOT, sandbox: Sandbox | None = None) -> dict[str, Audit]:
     """Build and grade every stored answer of ``assignments`` in one batch, in ``work`` (an empty folder;
-    default a temporary one), and return an ``Audit`` per assignment."""
+    default a temporary one), and return an ``Audit`` per assignment. The answers run in ``sandbox``, under
+    its limits; by default in one of the audit's own, under ``limits``, closed when it ends."""
     from .grade import grade_batch  # torch: imported only when grading
+    from .sandbox import Sandbox
 
+    if sandbox is None:
+        with Sandbox(limits) as own:
+            return run(assignments, work, answers_dir=answers_dir, workers=workers, skip_slow=skip_slow,
+                       progress=progress, root=root, sandbox=own)
     if work is None:
         with tempfile.TemporaryDirectory(prefix="audit-") as tmp:
-            return run(assignments, Path(tmp), answers_dir=answers_dir, limits=limits, workers=workers,
-                       skip_slow=skip_slow, progress=progress, root=root)
+            return run(assignments, Path(tmp), answers_dir=answers_dir, workers=workers, skip_slow=skip_slow,
+                       progress=progress, root=root, sandbox=sandbox)
     known = all_assignments()
     if missing := [a for a in assignments if a not in known]:
         raise FileNotFoundError(f"no hidden checks for {', '.join(missing)}")
@@ -292,13 +302,13 @@ def run(assignments: Sequence[str], work: Path | None = None, *, answers_dir: Pa
     jobs, _ = find_jobs(submitted, known)
     slow_names = frozenset().union(*slow.values())
     results = {(r.student, r.assignment): r for r in grade_batch(
-        jobs, out, limits, Selection(skip=slow_names), workers, progress)}
+        jobs, out, sandbox, Selection(skip=slow_names), workers, progress)}
     if slow_names and not skip_slow:
         aimed = {(a.student, a.assignment) for a in answers
                  if slow[a.assignment] and (a.name is None or a.name in slow[a.assignment])}
         again = [j for j in jobs if (j.student, j.assignment.id) in aimed]
         results |= {(r.student, r.assignment): r for r in grade_batch(
-            again, out, limits, Selection(only=slow_names), workers, progress)}
+            again, out, sandbox, Selection(only=slow_names), workers, progress)}
     return {a: Audit(a, [Outcome(x, results.get((x.student, a))) for x in answers if x.assignment == a],
                      depends[a], answer_cells=answer_cells[a], slow=slow[a]) for a in assignments}
 

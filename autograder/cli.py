@@ -5,11 +5,15 @@ import argparse
 import sys
 from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .assignment import ALL_WARM_UP, Selection, find_jobs, warm_up
 from .limits import Limits
 from .modes import NONE, UNSAFE_FLAG, mode, refusal
 from .resume import unfinished
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,21 +36,26 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                            metavar="N", help=f"default {f.default}")
 
 
-def _start_sandbox(args: argparse.Namespace, workers: int, imports: tuple[str, ...] = ALL_WARM_UP,
-                   private: tuple[Path, ...] = ()) -> None:
-    """Print the sandbox mode and start its fork server, which imports torch (and ``imports``) while the
-    grader does too; at most ``workers`` workers will run at once; ``private`` folders are hidden from them."""
-    from .sandbox import describe_mode, start
+def _sandbox(args: argparse.Namespace, workers: int, imports: tuple[str, ...] = ALL_WARM_UP,
+             private: tuple[Path, ...] = ()) -> Sandbox:
+    """The command's sandbox, not started yet: its workers import ``imports`` before student code, at most
+    ``workers`` of them run at once, and ``private`` folders are hidden from them."""
+    from .sandbox import Sandbox
+
+    return Sandbox(_limits(args), imports, workers, private)
+
+
+def _start_sandbox(sandbox: Sandbox) -> None:
+    """Print the sandbox mode and start its fork server, which imports torch while the grader does too."""
+    from .sandbox import describe_mode
 
     print(describe_mode(), file=sys.stderr)
-    start(_limits(args), imports, workers, private)
+    sandbox.start()
 
 
-def _sandbox_works(args: argparse.Namespace) -> bool:
+def _sandbox_works(sandbox: Sandbox) -> bool:
     """Refuse to grade with a sandbox that cannot start: every student would get 0 for it."""
-    from .sandbox import selftest
-
-    problem = selftest(_limits(args))
+    problem = sandbox.selftest()
     if problem:
         print(f"error: {problem}", file=sys.stderr)
     return problem is None
@@ -66,23 +75,24 @@ def cmd_grade(args: argparse.Namespace) -> int:
     selection = Selection(frozenset(args.only.split(",")) if args.only else None,
                           frozenset(args.skip.split(",")) if args.skip else frozenset())
     pending = jobs if args.regrade else unfinished(jobs, args.out, _limits(args), selection)
-    if pending:  # else no student code runs, and no sandbox is needed
-        if mode().name == NONE and not args.unsafe_no_sandbox:
-            print(refusal(), file=sys.stderr)
-            return 3
-        args.out.mkdir(parents=True, exist_ok=True)
-        _start_sandbox(args, min(args.jobs, len(pending)), warm_up(j.assignment for j in pending),
-                       (args.out, args.submitted))
-    from . import report
-    from .grade import grade_batch, warm
-    from .pages import write_pages
+    if pending and mode().name == NONE and not args.unsafe_no_sandbox:
+        print(refusal(), file=sys.stderr)
+        return 3
+    with _sandbox(args, min(args.jobs, len(pending)), warm_up(j.assignment for j in pending),
+                  (args.out, args.submitted)) as sandbox:
+        if pending:  # else no student code runs, and no sandbox is needed
+            args.out.mkdir(parents=True, exist_ok=True)
+            _start_sandbox(sandbox)
+        from . import report
+        from .grade import grade_batch, warm
+        from .pages import write_pages
 
-    if pending:
-        warm(pending)  # while the sandbox starts
-        if not _sandbox_works(args):
-            return 3
-    results = grade_batch(jobs, args.out, _limits(args), selection, args.jobs, progress=not args.quiet,
-                          pending=pending)
+        if pending:
+            warm(pending)  # while the sandbox starts
+            if not _sandbox_works(sandbox):
+                return 3
+        results = grade_batch(jobs, args.out, sandbox, selection, args.jobs, progress=not args.quiet,
+                              pending=pending)
     print(report.summary(results))
     print(f"results: {args.out}/<student>/<assignment>/results.json and {args.out / 'grades.csv'}")
     print(f"report: {write_pages(args.out)[0]} (a feedback.html beside each results.json)")
@@ -118,26 +128,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    _start_sandbox(args, 1)
-    from .selfcheck import check_notebook
+    with _sandbox(args, 1) as sandbox:
+        _start_sandbox(sandbox)
+        from .selfcheck import check_notebook
 
-    if not _sandbox_works(args):
-        return 3
-    return check_notebook(args.notebook, _limits(args))
+        if not _sandbox_works(sandbox):
+            return 3
+        return check_notebook(args.notebook, sandbox)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    _start_sandbox(args, args.jobs)
-    from .audit import audit, render
+    with _sandbox(args, args.jobs) as sandbox:
+        _start_sandbox(sandbox)
+        from .audit import audit, render
 
-    if not _sandbox_works(args):
-        return 3
-    try:
-        outcome = audit(args.assignment, answers_dir=args.answers, limits=_limits(args), workers=args.jobs,
-                        skip_slow=args.skip_slow, progress=True)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        if not _sandbox_works(sandbox):
+            return 3
+        try:
+            outcome = audit(args.assignment, answers_dir=args.answers, workers=args.jobs, skip_slow=args.skip_slow,
+                            progress=True, sandbox=sandbox)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     print(render(outcome))
     return 0 if outcome.ok else 1
 

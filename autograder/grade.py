@@ -19,12 +19,12 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import modes, notebook, result, sandbox
+from . import modes, notebook, result
 from .assignment import Assignment, Job, Selection, warm_up
-from .limits import Limits
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
 from .resume import fingerprint, unfinished
+from .sandbox import Sandbox
 from .student import Student, Submission, Unreadable
 
 
@@ -35,16 +35,16 @@ class Graded:
     output: str     # what the student's code printed, capped
 
 
-def grade_notebook(path: Path, assignment: Assignment, student_id: str = "student", limits: Limits = Limits(),
+def grade_notebook(path: Path, assignment: Assignment, sandbox: Sandbox, student_id: str = "student",
                    selection: Selection = Selection()) -> Graded:
-    """Grade one notebook."""
+    """Grade one notebook, its code run in ``sandbox`` (the run's)."""
     started = time.monotonic()
     try:
         cells = notebook.read(path)
-        student: Submission = Student(cells, limits, assignment.id)
+        student: Submission = Student(cells, sandbox, assignment.id)
         reason = ""
     except notebook.NotebookError as exc:
-        cells, student, reason = [], Unreadable(str(exc), limits), str(exc)
+        cells, student, reason = [], Unreadable(str(exc), sandbox.limits), str(exc)
     try:
         plugin = run_checks(assignment.checks, student, selection)
     finally:
@@ -98,21 +98,22 @@ def _merge(new: SubmissionResult, out_dir: Path, selection: Selection) -> Submis
     return new
 
 
-def grade_job(job: Job, out_dir: Path, limits: Limits, selection: Selection) -> SubmissionResult:
-    """Grade and save one job; never raises."""
+def grade_job(job: Job, out_dir: Path, sandbox: Sandbox, selection: Selection) -> SubmissionResult:
+    """Grade and save one job, in a grader forked by ``grade_batch`` (``sandbox`` is its copy of the batch's);
+    never raises."""
     torch.set_num_threads(1)  # the checks' comparisons are small: more threads would only contend with the workers
     output = ""
     try:
-        graded = grade_notebook(job.path, job.assignment, job.student, limits, selection)
+        graded = grade_notebook(job.path, job.assignment, sandbox, job.student, selection)
         res, log, output = graded.result, graded.log, graded.output
     except Exception:
         log = [traceback.format_exc()]
         res = SubmissionResult(job.student, job.assignment.id, ERROR, [],
                                "The grader failed on this submission; your instructor has the details.")
     finally:
-        sandbox.close_slots()  # those this process made; a batch's lanes belong to the batch
+        sandbox.close()  # what this process made; a batch's lanes and server belong to the batch
     res = _merge(res, out_dir, selection)
-    res.fingerprint = fingerprint(job, limits, selection)
+    res.fingerprint = fingerprint(job, sandbox.limits, selection)
     res.sandbox = modes.mode().name
     path = result.save(res, out_dir)
     for name, text in (("grader.log", "\n".join(log)), ("output.txt", output)):
@@ -127,13 +128,14 @@ def warm(jobs: Iterable[Job]) -> None:
         importlib.import_module(module)
 
 
-def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selection: Selection = Selection(),
+def grade_batch(jobs: list[Job], out_dir: Path, sandbox: Sandbox, selection: Selection = Selection(),
                 workers: int = 1, progress: bool = True, pending: list[Job] | None = None) -> list[SubmissionResult]:
-    """Grade the ``pending`` of ``jobs`` with ``workers`` processes; write each results.json and grades.csv.
+    """Grade the ``pending`` of ``jobs`` with ``workers`` processes, forked from this one, whose workers run in
+    ``sandbox`` (the run's, under its limits); write each results.json and grades.csv.
 
     By default the pending jobs are those ``unfinished`` in ``out_dir``: the others are not graded again.
     """
-    ctx = get_context("fork")
+    ctx, limits = get_context("fork"), sandbox.limits
     budget = limits.notebook_seconds + 600  # a grader child that outlives this is killed
     pending = unfinished(jobs, out_dir, limits, selection) if pending is None else list(pending)
     warm(pending)
@@ -146,8 +148,8 @@ def grade_batch(jobs: list[Job], out_dir: Path, limits: Limits = Limits(), selec
         while pending or running:
             while pending and lanes:
                 job, lane = pending.pop(0), lanes.pop()
-                sandbox.lane(lane, limits)  # the child's workers are forked in this lane's cgroup
-                proc = ctx.Process(target=grade_job, args=(job, out_dir, limits, selection), daemon=True)
+                sandbox.lane(lane)  # the child's workers are forked in this lane's cgroup
+                proc = ctx.Process(target=grade_job, args=(job, out_dir, sandbox, selection), daemon=True)
                 proc.start()
                 running[proc.sentinel] = (proc, job, time.monotonic(), lane)
             for sentinel in wait(list(running), timeout=1.0):

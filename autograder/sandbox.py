@@ -9,10 +9,13 @@ network, IPC), has no capabilities and sees, read-only, /usr, a few files of
 grader's matplotlib font lists, and nothing else; only a small private /tmp is
 writable. In the container mode each slot's workers become an unprivileged
 user of the slot's own (container.py), confined by seccomp and Landlock.
+
+A run holds all this in one ``Sandbox``, made where the run starts (cli.py,
+audit.run) and passed down to what starts workers; its ``close`` ends the
+slots, their cgroups and the server.
 """
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import os
@@ -92,38 +95,6 @@ def command(fd: int, limits: Limits, modules: tuple[str, ...] = ()) -> list[str]
     return [sys.executable, "-I", "-u", "-c", boot]
 
 
-def selftest(limits: Limits) -> str | None:
-    """Start one worker and run an empty cell: None if the sandbox works, else why not."""
-    try:
-        worker = Worker(limits)
-    except WorkerDied as exc:
-        return f"the sandbox's worker {exc}"
-    try:
-        worker.request({"op": "exec", "index": 0, "source": "pass"}, max(limits.cell_seconds, 120))
-        return None
-    except (WorkerDied, WorkerTimeout) as exc:
-        return f"the sandbox's worker {exc}; its output:\n{worker.output[-2000:]}"
-    finally:
-        worker.kill()
-
-
-def _environment(limits: Limits) -> dict[str, str]:
-    threads = str(limits.threads)
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg", "XDG_CACHE_HOME": "/tmp/cache",
-        # the container mode's server runs beside the grader, as root, and its workers read this folder
-        "MPLCONFIGDIR": str(container.matplotlib_folder()) if modes.mode().name == modes.CONTAINER
-        else "/tmp/matplotlib",
-        "NBGRADER_EXECUTION": "autograde", "CUDA_VISIBLE_DEVICES": "",
-        "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-        # How OpenMP threads wait for work. Where trainings can outnumber the CPUs they sleep at once: with
-        # -j 2 on 2 CPUs, two trainings of 2 threads each took 60 s for 250 steps spinning, 7 s asleep.
-        # Where they cannot, they spin a while first (libgomp's default): a training step 14 -> 11 ms.
-        **({"GOMP_SPINCOUNT": "300000"} if _spin else {"OMP_WAIT_POLICY": "PASSIVE"}),
-    }
-
-
 class _Output:
     """Keeps up to ``cap`` bytes of what a process writes to a pipe, read in a thread."""
 
@@ -150,12 +121,12 @@ class _Output:
 class Server:
     """The fork server (harness/zygote.py): torch imported once, one forked worker per spawn."""
 
-    def __init__(self, limits: Limits, modules: tuple[str, ...] = ()):
+    def __init__(self, limits: Limits, environment: dict[str, str], modules: tuple[str, ...] = ()):
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         self.owner = os.getpid()
         self.proc = subprocess.Popen(command(theirs.fileno(), limits, modules), stdin=subprocess.DEVNULL, stdout=out_w,
-                                     stderr=out_w, pass_fds=(theirs.fileno(),), env=_environment(limits),
+                                     stderr=out_w, pass_fds=(theirs.fileno(),), env=environment,
                                      start_new_session=True)
         theirs.close()
         os.close(out_w)
@@ -175,7 +146,9 @@ class Server:
         self.output.join(2)  # all it printed
         return code
 
-    def stop(self) -> None:
+    def stop(self, read_output: bool = True) -> None:
+        """Kill the server and what it forked, and wait for all it printed unless ``read_output`` is false (a
+        run's end, where nobody reads it: 0.05 s)."""
         self._control.close()
         if os.getpid() == self.owner:
             try:
@@ -183,48 +156,8 @@ class Server:
             except ProcessLookupError:
                 pass
             self.proc.wait()
-            self.output.join(2)
-
-
-_shared: Server | None = None
-_warm_up = ALL_WARM_UP  # the slow imports the coming workers need, set by start()
-_spin = False          # whether OpenMP threads may spin while they wait, set by start()
-
-
-def _shared_server() -> bool:
-    """Whether workers fork from one server: not in bubblewrap without nested namespaces, where a shared
-    server would give all workers one /tmp and one process table."""
-    return modes.mode().name != modes.BUBBLEWRAP or modes.nested()
-
-
-def start(limits: Limits, warm_up: tuple[str, ...] = ALL_WARM_UP, workers: int = 0,
-          private: Iterable[Path] = ()) -> None:
-    """Start the shared fork server now, so that it imports torch while the caller does other work.
-
-    ``warm_up`` lists the slow imports that the coming workers need (``Assignment.warm_up``). ``workers``
-    is how many will run at once: when that many trainings fit the usable CPUs, OpenMP threads spin
-    briefly before they sleep; unknown (0), they sleep at once. In the container mode, the project but the
-    virtual environment and the harness, and the ``private`` folders (submissions, results), become
-    unreadable for other users first.
-    """
-    global _warm_up, _spin
-    if modes.mode().name == modes.CONTAINER:
-        for folder in (HARNESS.parent.parent, *private):
-            container.hide(folder, [Path(sys.prefix), HARNESS])
-    _warm_up = warm_up
-    _spin = 0 < workers * limits.train_threads <= len(os.sched_getaffinity(0))
-    if _shared_server():
-        _server(limits)
-
-
-def _server(limits: Limits, fresh: bool = False) -> Server:
-    """The server a new slot forks from: a server of its own imports only torch."""
-    global _shared
-    if not _shared_server():
-        return Server(limits)
-    if fresh or _shared is None or _shared.exit_code() is not None:
-        _shared = Server(limits, ("matplotlib.pyplot", *_warm_up))  # pyplot: every notebook imports it
-    return _shared
+            if read_output:
+                self.output.join(2)
 
 
 def _hello(sock: socket.socket) -> int:
@@ -248,8 +181,8 @@ class Slot:
     group. Moving a worker in instead waited for an RCU grace period (8 ms under load), and every fork on the
     machine waited with it. A slot of the shared server is used again by the next worker of this process."""
 
-    def __init__(self, server: Server, limits: Limits):
-        self.server, self.owner, self._own_server = server, os.getpid(), server is not _shared
+    def __init__(self, server: Server, limits: Limits, own_server: bool):
+        self.server, self.owner, self._own_server = server, os.getpid(), own_server
         self.group = cgroup.Group(limits.processes, limits.memory_mb, controllers())
         self.user = container.User() if modes.mode().name == modes.CONTAINER else None  # its workers' user
         self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -273,12 +206,11 @@ class Slot:
             raise error
         self._control.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 0)
         self.group.add(self.pid)
-        _made.append(self)
 
     @property
-    def reusable(self) -> bool:
-        return (_shared_server() and self.server is _shared and self._pidfd >= 0
-                and not select.select([self._pidfd], [], [], 0)[0])
+    def alive(self) -> bool:
+        """Whether its copy of the server still runs."""
+        return self._pidfd >= 0 and not select.select([self._pidfd], [], [], 0)[0]
 
     def spawn(self, spec: dict, fds: list[int]) -> None:
         """Fork a worker; its peak memory counts from now."""
@@ -293,15 +225,11 @@ class Slot:
         """The peak memory of the worker forked last, in MiB (0 without a memory group)."""
         return max(self.group.peak_mb() - self._base_mb, 0.0)
 
-    def release(self) -> None:
-        """After its worker ended: kill what it left behind, and keep the slot for the next worker if it can be."""
+    def clear(self) -> None:
+        """After its worker ended: kill what it left behind."""
         self.group.kill(spare=self.pid)
         if self.user:
             self.user.clear()
-        if self.reusable:
-            _free.append(self)
-        else:
-            self.close()
 
     def close(self) -> None:
         self._control.close()
@@ -313,55 +241,153 @@ class Slot:
             self.user.close()
         if self._own_server:
             self.server.stop()
-        if self in _made:
-            _made.remove(self)
 
 
-_made: list[Slot] = []   # the slots this process made, which close_slots() closes
-_free: list[Slot] = []   # slots without a worker, for this process's next one
-_lanes: dict[int, Slot] = {}  # the slot of each lane of a batch (see lane())
+class Sandbox:
+    """The sandbox of one run: its limits, the fork server its workers share, and the slots made from it.
 
+    Made where a run starts and passed down to what starts workers, so that the run's server, slots and
+    cgroups have one owner, whose ``close`` (leaving ``with``) ends them. A batch's forked graders use a copy:
+    their workers are forked in their lane's slot, and their ``close`` leaves what the batch made to it.
+    """
 
-def _slot(limits: Limits) -> Slot:
-    """A free slot of the shared server, else a new one; a new server if the old one has gone."""
-    while _free:
-        slot = _free.pop()
-        if slot.reusable:
+    def __init__(self, limits: Limits = Limits(), warm_up: tuple[str, ...] = ALL_WARM_UP, workers: int = 0,
+                 private: Iterable[Path] = ()) -> None:
+        """``warm_up`` lists the slow imports that the workers need (``Assignment.warm_up``). ``workers`` is how
+        many will run at once: when that many trainings fit the usable CPUs, OpenMP threads spin briefly before
+        they sleep; unknown (0), they sleep at once. ``private`` folders (submissions, results) are hidden from
+        the workers in the container mode. Nothing starts yet."""
+        self.limits, self.warm_up, self.private = limits, warm_up, tuple(private)
+        self.spin = 0 < workers * limits.train_threads <= len(os.sched_getaffinity(0))
+        self._server: Server | None = None  # the shared fork server, started by start() or the first worker
+        self._made: list[Slot] = []         # the slots made, which close() closes (those of this process)
+        self._free: list[Slot] = []         # slots without a worker, for this process's next one
+        self._lanes: dict[int, Slot] = {}   # the slot of each lane of a batch (see lane())
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def shared(self) -> bool:
+        """Whether workers fork from one server: not in bubblewrap without nested namespaces, where a shared
+        server would give all workers one /tmp and one process table."""
+        return modes.mode().name != modes.BUBBLEWRAP or modes.nested()
+
+    def environment(self) -> dict[str, str]:
+        """The fork server's environment, which its workers inherit."""
+        threads = str(self.limits.threads)
+        return {
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+            "MPLBACKEND": "Agg", "XDG_CACHE_HOME": "/tmp/cache",
+            # the container mode's server runs beside the grader, as root, and its workers read this folder
+            "MPLCONFIGDIR": str(container.matplotlib_folder()) if modes.mode().name == modes.CONTAINER
+            else "/tmp/matplotlib",
+            "NBGRADER_EXECUTION": "autograde", "CUDA_VISIBLE_DEVICES": "",
+            "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+            # How OpenMP threads wait for work. Where trainings can outnumber the CPUs they sleep at once: with
+            # -j 2 on 2 CPUs, two trainings of 2 threads each took 60 s for 250 steps spinning, 7 s asleep.
+            # Where they cannot, they spin a while first (libgomp's default): a training step 14 -> 11 ms.
+            **({"GOMP_SPINCOUNT": "300000"} if self.spin else {"OMP_WAIT_POLICY": "PASSIVE"}),
+        }
+
+    def start(self) -> None:
+        """Start the shared fork server now, so that it imports torch while the caller does other work (else
+        the first worker starts it). In the container mode, the project but the virtual environment and the
+        harness, and the ``private`` folders, become unreadable for other users first."""
+        if modes.mode().name == modes.CONTAINER:
+            for folder in (HARNESS.parent.parent, *self.private):
+                container.hide(folder, [Path(sys.prefix), HARNESS])
+        if self.shared:
+            self._fork_server()
+
+    def selftest(self) -> str | None:
+        """Start one worker and run an empty cell: None if the sandbox works, else why not."""
+        try:
+            worker = Worker(self)
+        except WorkerDied as exc:
+            return f"the sandbox's worker {exc}"
+        try:
+            worker.request({"op": "exec", "index": 0, "source": "pass"}, max(self.limits.cell_seconds, 120))
+            return None
+        except (WorkerDied, WorkerTimeout) as exc:
+            return f"the sandbox's worker {exc}; its output:\n{worker.output[-2000:]}"
+        finally:
+            worker.kill()
+
+    def _fork_server(self, fresh: bool = False) -> Server:
+        """The server a new slot forks from: a server of its own imports only torch."""
+        if not self.shared:
+            return Server(self.limits, self.environment())
+        if fresh or self._server is None or self._server.exit_code() is not None:
+            self._server = Server(self.limits, self.environment(),
+                                  ("matplotlib.pyplot", *self.warm_up))  # pyplot: every notebook imports it
+        return self._server
+
+    def _reusable(self, slot: Slot) -> bool:
+        return self.shared and slot.server is self._server and slot.alive
+
+    def slot(self) -> Slot:
+        """A free slot of the shared server for a new worker, else a new one; a new server if the old one has
+        gone."""
+        while self._free:
+            slot = self._free.pop()
+            if self._reusable(slot):
+                return slot
+            self.discard(slot)
+        for fresh in (False, True):
+            server = self._fork_server(fresh)
+            try:
+                slot = Slot(server, self.limits, own_server=server is not self._server)
+            except OSError:
+                continue
+            self._made.append(slot)
             return slot
+        raise _not_started(server)
+
+    def release(self, slot: Slot) -> None:
+        """After its worker ended: kill what it left behind, and keep the slot for the next worker if it can be."""
+        slot.clear()
+        if self._reusable(slot):
+            self._free.append(slot)
+        else:
+            self.discard(slot)
+
+    def discard(self, slot: Slot) -> None:
+        """Close a slot that is not to be used again."""
         slot.close()
-    for fresh in (False, True):
-        server = _server(limits, fresh)
-        try:
-            return Slot(server, limits)
-        except OSError:
-            continue
-    raise _not_started(server)
+        if slot in self._made:
+            self._made.remove(slot)
 
-
-def lane(index: int, limits: Limits) -> None:
-    """Before a batch forks the grader of lane ``index``: make that lane's slot, once, and leave it this
-    process's only free one, so that the forked grader's workers use it. A server of its own per worker
-    (no nested namespaces) makes no lanes."""
-    if not _shared_server():
-        return
-    slot = _lanes.get(index)
-    if slot is None or not slot.reusable:
-        _free[:] = [s for s in _free if s not in _lanes.values()]
-        try:
-            slot = _lanes[index] = _slot(limits)
-        except WorkerDied:  # the grader's worker tries again, and reports it
-            _free.clear()
+    def lane(self, index: int) -> None:
+        """Before a batch forks the grader of lane ``index``: make that lane's slot, once, and leave it this
+        process's only free one, so that the forked grader's workers use it. A server of its own per worker
+        (no nested namespaces) makes no lanes."""
+        if not self.shared:
             return
-    _free[:] = [slot]
+        slot = self._lanes.get(index)
+        if slot is None or not self._reusable(slot):
+            self._free[:] = [s for s in self._free if s not in self._lanes.values()]
+            try:
+                slot = self._lanes[index] = self.slot()
+            except WorkerDied:  # the grader's worker tries again, and reports it
+                self._free.clear()
+                return
+        self._free[:] = [slot]
 
-
-@atexit.register
-def close_slots() -> None:
-    """Close the slots this process made, and the processes in them."""
-    for slot in [s for s in _made if s.owner == os.getpid()]:
-        slot.close()
-    _free.clear()
-    _lanes.clear()
+    def close(self) -> None:
+        """Close the slots this process made, the processes in them and their cgroups (which a process ending
+        with os._exit would leave behind), and stop the shared server if this process started it. A forked
+        grader's copy leaves the batch's lanes and server to the batch."""
+        for slot in [s for s in self._made if s.owner == os.getpid()]:
+            self.discard(slot)
+        self._free.clear()
+        self._lanes.clear()
+        if self._server is not None:
+            self._server.stop(read_output=False)  # in a forked grader, only its copy of the control socket
+            self._server = None
 
 
 def _spec(limits: Limits) -> dict:
@@ -371,21 +397,22 @@ def _spec(limits: Limits) -> dict:
 
 
 class Worker:
-    """One sandboxed student process, forked by a slot's server and spoken to with wire frames."""
+    """One sandboxed student process, forked by a slot of ``sandbox`` and spoken to with wire frames."""
 
-    def __init__(self, limits: Limits):
-        self.limits = limits
+    def __init__(self, sandbox: Sandbox):
+        self.limits = sandbox.limits
         self.exit_code: int | None = None
         self.peak_mb = 0.0
         self._asked: dict[int, str | None] = {}  # each request's token: what it was about
-        self._slot: Slot | None = _slot(limits)
+        self._sandbox = sandbox
+        self._slot: Slot | None = sandbox.slot()
         self._server = self._slot.server
         requests_r, self._requests = os.pipe()
         self._replies, replies_w = socket.socketpair()
         self._replies.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # to learn the worker's pid
         out_r, out_w = os.pipe()
         life_r, self._life = os.pipe()
-        self._out = _Output(out_r, limits.output_bytes)
+        self._out = _Output(out_r, self.limits.output_bytes)
         fds = [requests_r, replies_w.fileno(), out_w, life_r]
         try:
             self._spawn(fds)
@@ -399,8 +426,8 @@ class Worker:
         try:
             self._slot.spawn(_spec(self.limits), fds)
         except OSError:  # the slot's server has gone: take another
-            self._slot.close()
-            self._slot = _slot(self.limits)
+            self._sandbox.discard(self._slot)
+            self._slot = self._sandbox.slot()
             self._server = self._slot.server
             try:
                 self._slot.spawn(_spec(self.limits), fds)
@@ -421,7 +448,7 @@ class Worker:
         self._pidfd = -1
         self._close()
         error = _not_started(self._server, self.output)  # before close() stops a server of its own
-        self._slot.close()
+        self._sandbox.discard(self._slot)
         raise error
 
     @property
@@ -495,7 +522,7 @@ class Worker:
         self._close()
         self._out.join(2)
         if self._slot is not None:
-            self._slot.release()
+            self._sandbox.release(self._slot)
             self._slot = None
 
     def _close(self) -> None:

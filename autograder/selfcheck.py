@@ -4,9 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import notebook
-from .limits import Limits
 from .report import table
-from .sandbox import Worker, WorkerDied, WorkerTimeout
+from .sandbox import Sandbox, Worker, WorkerDied, WorkerTimeout
 from .messages import raised_message
 
 
@@ -16,19 +15,20 @@ def _test_message(name: str, error: dict) -> str:
     return raised_message(name, error)
 
 
-def check_notebook(path: Path, limits: Limits = Limits()) -> int:
-    """Run every code cell, tests included; print one row per visible test. Exit status 1 if any fails."""
+def check_notebook(path: Path, sandbox: Sandbox) -> int:
+    """Run every code cell, tests included, in ``sandbox``; print one row per visible test. Exit status 1 if any
+    fails."""
     try:
         cells = notebook.read(path)
     except notebook.NotebookError as exc:
         print(f"cannot check: {exc}")
         return 2
-    rows, failed, worker = [], 0, Worker(limits)
+    rows, failed, worker = [], 0, Worker(sandbox)
     try:
         for cell in notebook.runnable(cells, with_tests=True):
             try:
                 reply = worker.request({"op": "exec", "index": cell.number, "source": notebook.python_source(cell)},
-                                       limits.cell_seconds)
+                                       sandbox.limits.cell_seconds)
             except (WorkerTimeout, WorkerDied) as exc:
                 rows.append([cell.grade_id or cell.label, "STOPPED", f"{cell.label}: {exc}"])
                 failed += 1

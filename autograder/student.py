@@ -19,7 +19,7 @@ from .harness.values import revive
 from .limits import Limits
 from .messages import Context, raised, raised_message
 from .notebook import Cell, only_in_tests, python_source, runnable
-from .sandbox import ChannelCorrupted, Tampered, Worker, WorkerDied, WorkerTimeout
+from .sandbox import ChannelCorrupted, Sandbox, Tampered, Worker, WorkerDied, WorkerTimeout
 
 MAX_RESTARTS = 8
 
@@ -97,9 +97,10 @@ class Submission(Protocol):
 class Student:
     """Run a submission's cells in a sandbox, then call its names for the checks."""
 
-    def __init__(self, cells: list[Cell], limits: Limits = Limits(), assignment: str = ""):
-        self.limits = limits
-        self.assignment = assignment  # whose own probes (harness/assignments/<id>.py) its checks may run
+    def __init__(self, cells: list[Cell], sandbox: Sandbox, assignment: str = ""):
+        """``sandbox`` (the run's) starts its workers, under its limits; ``assignment`` names whose own probes
+        (harness/assignments/<id>.py) its checks may run."""
+        self._sandbox, self.limits, self.assignment = sandbox, sandbox.limits, assignment
         self.cells = runnable(cells)
         findings = integrity.scan(cells)
         self.flags = [f.flag for f in findings]  # for the instructor: code that could tamper, and tampering seen
@@ -107,7 +108,7 @@ class Student:
         for finding in findings:
             if finding.fails:
                 self._mode_machinery.setdefault(finding.grade_id, set()).add(finding.token)
-        self.context = Context(limits.memory_mb, only_in_tests(cells))
+        self.context = Context(self.limits.memory_mb, only_in_tests(cells))
         self.runs: dict[int, CellRun] = {}
         self._worker: Worker | None = None
         self._restarts = 0
@@ -128,7 +129,7 @@ class Student:
         if self._restarts >= MAX_RESTARTS:
             raise CheckFailed("your notebook's Python process crashed or hung too often to go on grading")
         self._restarts += 1
-        worker = self._worker = Worker(self.limits)
+        worker = self._worker = Worker(self._sandbox)
         self._left_running = None
         for cell in self.cells:
             if self.runs.get(cell.index, CellRun("", "ok")).status in ("timeout", "crashed", "skipped"):

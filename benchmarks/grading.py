@@ -27,7 +27,7 @@ from nbgrader.api import Gradebook
 
 from autograder.limits import Limits
 from autograder.release import IGNORE, assignment_names, nbgrader, nbgrader_course
-from autograder.sandbox import Worker, describe_mode
+from autograder.sandbox import Sandbox, Worker, describe_mode
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source"
@@ -80,10 +80,10 @@ def autograde(course: Path, name: str) -> float:
     return seconds
 
 
-def sandbox_start(limits: Limits) -> float:
-    """Seconds from ``Worker(limits)`` to the reply to a first empty cell."""
+def sandbox_start(sandbox: Sandbox) -> float:
+    """Seconds from ``Worker(sandbox)`` to the reply to a first empty cell (the first starts its fork server)."""
     started = time.perf_counter()
-    worker = Worker(limits)
+    worker = Worker(sandbox)
     try:
         reply = worker.request({"op": "exec", "index": 0, "source": "pass"}, 120)
         seconds = time.perf_counter() - started
@@ -227,8 +227,9 @@ def main() -> None:
         rounds = one_submission(scratch, names, args.repeat, None if args.skip_nbgrader else scratch / "course")
         results = rounds.results
         log(f"sandbox: one cold start, then {starts} timed")
-        cold = sandbox_start(Limits())
-        warm = median(sandbox_start(Limits()) for _ in range(starts))
+        with Sandbox(Limits()) as sandbox:
+            cold = sandbox_start(sandbox)
+            warm = median(sandbox_start(sandbox) for _ in range(starts))
         serial, parallel, fixed, found = jobs(scratch, for_jobs, copies, skip, args.repeat)
         results += found
     load_end = os.getloadavg()

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from autograder import audit
 from autograder.limits import Limits
 from autograder.release import demo_submissions
 from autograder.result import SubmissionResult
+from autograder.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 # short limits keep the hostile submissions quick; real grading uses the defaults
@@ -49,6 +51,14 @@ def samples(tmp_path_factory) -> Path:
 # KIT_ANSWERS=02_autograd,04_activations narrows the batch while working on those checks
 ASSIGNMENTS = sorted(p.stem for p in audit.ANSWERS.glob("[0-9][0-9]_*.py")
                      if not os.environ.get("KIT_ANSWERS") or p.stem in os.environ["KIT_ANSWERS"].split(","))
+
+
+@pytest.fixture(scope="session")
+def session_sandbox() -> Iterator[Sandbox]:
+    """One sandbox for the tests that start workers in this process, as a run has one: its fork server starts
+    once (3.5 s), and it is closed, slots, cgroups and server, when the session ends."""
+    with Sandbox(Limits()) as sandbox:
+        yield sandbox
 
 
 @pytest.fixture(scope="session")

@@ -109,8 +109,6 @@ def test_a_students_processes_are_killed_and_files_removed_before_the_grade_is_k
     student's user all along."""
     monkeypatch.setattr(modes, "mode", functools.cache(lambda: modes.choose(modes.CONTAINER)))
     monkeypatch.setattr(modes, "nested", lambda: False)
-    monkeypatch.setattr(sandbox, "_shared", None)  # a server of this mode, not the one earlier tests started
-    monkeypatch.setattr(sandbox, "_free", [])
     monkeypatch.setattr(sandbox, "controllers", lambda: [])  # as in Docker: no cgroup would kill them
     leave = ('import os, subprocess, sys\n'
              'p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)\n'
@@ -124,25 +122,23 @@ def test_a_students_processes_are_killed_and_files_removed_before_the_grade_is_k
              '    print("READ THE CHECKS")\n'
              'except OSError as exc:\n'
              '    print("checks:", exc.strerror, "end", flush=True)\n')
-    sandbox.start(Limits(), (), 1)
-    worker = sandbox.Worker(Limits())
-    try:
-        assert "error" not in worker.request({"op": "exec", "index": 1, "source": leave}, 60)
-        deadline = time.monotonic() + 10
-        while "end" not in worker.output and time.monotonic() < deadline:  # read by a thread of the grader
-            time.sleep(0.05)
-        words = worker.output.split()
-        uid, home = int(words[words.index("uid") + 1]), words[words.index("home") + 1]
-        assert uid in container.UIDS and len(container._processes(uid)) == 2  # the worker and its child
-        assert "checks: Permission denied" in worker.output, worker.output
-        worker.kill()
-        assert container._processes(uid) == [], "a process of the student's user outlived its worker"
-        assert not Path(home).exists() and not Path("/tmp/left-behind-by-a-student").exists()
-    finally:
-        worker.kill()
-        sandbox.close_slots()
-        if sandbox._shared is not None:
-            sandbox._shared.stop()
+    with sandbox.Sandbox(Limits(), (), 1) as box:  # a server of this mode, closed with its slots at the end
+        box.start()
+        worker = sandbox.Worker(box)
+        try:
+            assert "error" not in worker.request({"op": "exec", "index": 1, "source": leave}, 60)
+            deadline = time.monotonic() + 10
+            while "end" not in worker.output and time.monotonic() < deadline:  # read by a thread of the grader
+                time.sleep(0.05)
+            words = worker.output.split()
+            uid, home = int(words[words.index("uid") + 1]), words[words.index("home") + 1]
+            assert uid in container.UIDS and len(container._processes(uid)) == 2  # the worker and its child
+            assert "checks: Permission denied" in worker.output, worker.output
+            worker.kill()
+            assert container._processes(uid) == [], "a process of the student's user outlived its worker"
+            assert not Path(home).exists() and not Path("/tmp/left-behind-by-a-student").exists()
+        finally:
+            worker.kill()
 
 
 def test_hide_leaves_the_way_to_what_workers_read_and_closes_the_rest(tmp_path):

@@ -1,6 +1,7 @@
 """The reply envelope: what the worker's ``handle`` answers (harness/__main__.py), and how the grader reads it
 (sandbox._envelope, Student.probe and Student.call), with a fake worker in place of a sandboxed process."""
 import os
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -53,7 +54,7 @@ def workers(monkeypatch):
     started = Started()
     started.script = []
 
-    def start(limits):
+    def start(sandbox):
         started.append(FakeWorker(started.script))
         return started[-1]
 
@@ -63,7 +64,7 @@ def workers(monkeypatch):
 
 def student_answering(workers, *steps) -> Student:
     workers.script.extend(steps)
-    return Student([], Limits(call_seconds=7))
+    return Student([], SimpleNamespace(limits=Limits(call_seconds=7)))  # the sandbox only starts (fake) workers
 
 
 def failure(call, *args, **kwargs) -> str:
@@ -365,6 +366,6 @@ def test_a_student_and_the_unreadable_stand_in_offer_the_checks_the_same_interfa
     from autograder.student import Submission, Unreadable
 
     unreadable = Unreadable("not a notebook")
-    assert isinstance(Student([], Limits()), Submission) and isinstance(unreadable, Submission)
+    assert isinstance(Student([], SimpleNamespace(limits=Limits())), Submission) and isinstance(unreadable, Submission)
     with pytest.raises(CheckFailed, match="not graded: not a notebook"):
         unreadable.call("f", torch.ones(1), forbid=("sum",))

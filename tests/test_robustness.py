@@ -84,15 +84,15 @@ def test_unreadable_submissions_get_a_row_naming_every_check(batch, student, rea
     assert f"{student},{ASSIGNMENT},ungradable," in grades
 
 
-def test_a_sandbox_that_cannot_start_is_caught_before_grading(monkeypatch):
+def test_a_sandbox_that_cannot_start_is_caught_before_grading(session_sandbox, monkeypatch):
     """Rather than a zero for every student, grade refuses to run."""
     from autograder import sandbox
     from autograder.limits import Limits
 
-    assert sandbox.selftest(Limits()) is None
+    assert session_sandbox.selftest() is None
     monkeypatch.setattr(sandbox, "command", lambda *args: ["/bin/sh", "-c", "echo no python here; exit 7"])
-    monkeypatch.setattr(sandbox, "_shared", None)  # start a fresh server with that command
-    problem = sandbox.selftest(Limits())
+    with sandbox.Sandbox(Limits()) as fresh:  # a server of its own, started with that command
+        problem = fresh.selftest()
     assert "exited with status 7" in problem and "no python here" in problem
 
 
@@ -136,12 +136,11 @@ def server_mode(request) -> str:
     return request.param
 
 
-def test_students_graded_at_once_cannot_see_each_other(server_mode):
+def test_students_graded_at_once_cannot_see_each_other(server_mode, session_sandbox):
     """Two workers at once: neither sees the other's /tmp, memory or environment."""
-    from autograder.limits import Limits
     from autograder.sandbox import Worker
 
-    workers = [Worker(Limits()), Worker(Limits())]
+    workers = [Worker(session_sandbox), Worker(session_sandbox)]
     servers = {id(w._server) for w in workers}
     assert len(servers) == (1 if server_mode == "one-server" else 2)
     try:
@@ -157,7 +156,8 @@ def test_students_graded_at_once_cannot_see_each_other(server_mode):
             worker.kill()
 
 
-def test_a_server_each_grades_a_notebook_in_full_and_ends_with_its_worker(a_server_each, monkeypatch):
+def test_a_server_each_grades_a_notebook_in_full_and_ends_with_its_worker(a_server_each, session_sandbox,
+                                                                           monkeypatch):
     from autograder import sandbox
     from autograder.assignment import Assignment
     from autograder.grade import grade_notebook
@@ -169,7 +169,7 @@ def test_a_server_each_grades_a_notebook_in_full_and_ends_with_its_worker(a_serv
         return servers[-1]
 
     monkeypatch.setattr(sandbox, "Server", recorded)
-    graded = grade_notebook(SOURCE, Assignment(ASSIGNMENT))
+    graded = grade_notebook(SOURCE, Assignment(ASSIGNMENT), session_sandbox)
     assert graded.result.status == "graded" and graded.result.score == graded.result.max_score, graded.result
     assert servers and all(s.proc.poll() is not None for s in servers), "a worker's own server outlived it"
 
@@ -183,19 +183,18 @@ def mse_loss(pred, target, reduction="mean"):
 '''
 
 
-def test_a_process_that_ends_between_calls_is_blamed_on_the_name_that_left_a_thread(tmp_path):
+def test_a_process_that_ends_between_calls_is_blamed_on_the_name_that_left_a_thread(session_sandbox, tmp_path):
     """Found dead before the next call (not during it), the process is still charged to the thread's name."""
     import time
 
     import torch
 
     from autograder import notebook
-    from autograder.limits import Limits
     from autograder.student import CheckFailed, Student
 
     path = tmp_path / SOURCE.name
     with_answers(SOURCE, {"mse_loss": EXIT_SOON_AFTER}, path)
-    student, x = Student(notebook.read(path), Limits()), torch.ones(3)
+    student, x = Student(notebook.read(path), session_sandbox), torch.ones(3)
     try:
         student.call("mse_loss", x, x)
         time.sleep(2)  # the thread ends the process meanwhile

@@ -47,15 +47,10 @@ def test_the_from_scratch_watch_does_not_import_dynamo():
 
 def test_openmp_threads_spin_only_where_every_worker_could_train_on_cpus_of_its_own(monkeypatch):
     """Spinning made one training 10% faster, and two trainings sharing 2 CPUs 8 times slower."""
-    monkeypatch.setattr(sandbox, "_shared_server", lambda: False)  # start() then starts no server
     monkeypatch.setattr(sandbox.os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr(sandbox, "_spin", False)
-    monkeypatch.setattr(sandbox, "_warm_up", ())
     waits = {}
     for workers, train_threads in ((0, 2), (1, 2), (2, 2), (2, 1), (3, 1)):
-        limits = Limits(train_threads=train_threads)
-        sandbox.start(limits, (), workers)
-        env = sandbox._environment(limits)
+        env = sandbox.Sandbox(Limits(train_threads=train_threads), (), workers).environment()  # nothing started
         waits[workers, train_threads] = env.get("OMP_WAIT_POLICY", f"spin {env.get('GOMP_SPINCOUNT')}")
     assert waits == {(0, 2): "PASSIVE", (1, 2): "spin 300000", (2, 2): "PASSIVE", (2, 1): "spin 300000",
                      (3, 1): "PASSIVE"}
@@ -73,13 +68,15 @@ def test_the_fork_server_reads_the_graders_font_list_instead_of_building_one(tmp
     path.write_text(json.dumps(fonts))
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path))
     monkeypatch.setattr(modes, "nested", lambda: False)  # a server of its own, started now, for this worker
-    worker = sandbox.Worker(Limits())
-    try:
-        reply = worker.request({"op": "exec", "index": 0, "source": (
-            "import matplotlib.font_manager as fm\n"
-            "assert any(f.name == 'Grader Marker' for f in fm.fontManager.ttflist), 'built a list of its own'")}, 60)
-    finally:
-        worker.kill()
+    with sandbox.Sandbox(Limits()) as box:
+        worker = sandbox.Worker(box)
+        try:
+            reply = worker.request({"op": "exec", "index": 0, "source": (
+                "import matplotlib.font_manager as fm\n"
+                "assert any(f.name == 'Grader Marker' for f in fm.fontManager.ttflist), 'built a list of its own'")},
+                60)
+        finally:
+            worker.kill()
     assert "error" not in reply, reply
 
 
@@ -90,10 +87,11 @@ def test_a_broken_font_list_costs_the_build_it_saves_and_nothing_more(tmp_path, 
     (tmp_path / "fontlist-v1.json").mkdir()
     monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path))
     monkeypatch.setattr(modes, "nested", lambda: False)
-    worker = sandbox.Worker(Limits())
-    try:
-        reply = worker.request({"op": "exec", "index": 0, "source": "import matplotlib.pyplot as plt\nplt.plot([1])"},
-                               60)
-    finally:
-        worker.kill()
+    with sandbox.Sandbox(Limits()) as box:
+        worker = sandbox.Worker(box)
+        try:
+            reply = worker.request({"op": "exec", "index": 0,
+                                    "source": "import matplotlib.pyplot as plt\nplt.plot([1])"}, 60)
+        finally:
+            worker.kill()
     assert "error" not in reply, reply
