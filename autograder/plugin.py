@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .assignment import Selection
+from .assignment import Selection, check_modules
 from .check import CheckFailed
 from .result import CheckResult
 
@@ -91,7 +91,13 @@ def _graded(item: pytest.Item) -> tuple[str, float]:
 
 
 def run_checks(checks: Path, student: Any, selection: Selection = Selection()) -> GradingPlugin:
-    """Run the checks in ``checks`` against ``student``; the plugin holds the results."""
+    """Run the checks in ``checks``, an assignment's module or package, against ``student``; the plugin holds the
+    results.
+
+    pytest is given the check modules themselves, in their order (``assignment.check_modules``), and collects each
+    whatever its name, in that order; it imports a package's modules by their names in the package
+    (``autograder.checks.NN_name.module``, parents first), so that they can import the package's shared modules."""
     plugin = GradingPlugin(student, selection)
-    pytest.main([str(checks), "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS], plugins=[plugin])
+    modules = [str(p) for p in check_modules(checks)]
+    pytest.main([*modules, "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS], plugins=[plugin])
     return plugin

@@ -29,7 +29,7 @@ MARKING = ("check.py", "integrity.py", "plugin.py", "student.py", "notebook.py",
 def _code(assignment: Assignment) -> str:
     """A digest of the code that decides ``assignment``'s marks."""
     digest = hashlib.sha256()
-    for path in (assignment.checks, *(PACKAGE / name for name in MARKING),
+    for path in (*assignment.files, *(PACKAGE / name for name in MARKING),
                  *sorted((PACKAGE / "harness").glob("*.py"))):
         digest.update(path.read_bytes())
     return digest.hexdigest()
