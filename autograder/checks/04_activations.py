@@ -6,7 +6,8 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from autograder.check import CheckFailed, StudentRaised, expect_close, expect_unchanged, fail, graded, kind_of
+from autograder.check import (CheckFailed, StudentRaised, a_kind, close, expect_close, expect_unchanged, fail, graded,
+                              randn)
 
 WARM_UP = ()  # slow imports the grader and sandbox make before forking (assignment.py): none here
 
@@ -51,8 +52,10 @@ BUILT_ON: dict[str, tuple[str, Fn]] = {"sigmoid_grad": ("sigmoid", lambda s: s *
 EXTREMES = [-1000.0, -100.0, -88.8, -20.0, -1.0, -1e-30, 0.0, 1e-30, 1e-8, 1.0, 20.0, 88.8, 100.0, 1000.0]
 
 
-def randn(*shape: int, seed: int, scale: float = 3.0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    return (torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * scale).to(dtype)
+def random_x(*shape: int, seed: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Entries of standard deviation 3, drawn in float64 and then cast, so that a seed gives float32 and float64
+    inputs of the same values."""
+    return randn(*shape, seed=seed, dtype=torch.float64, scale=3.0).to(dtype)
 
 
 def mistakes(name: str, x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -81,14 +84,9 @@ def mistakes(name: str, x: torch.Tensor) -> dict[str, torch.Tensor]:
     }[name]
 
 
-def kind(value: Any) -> str:
-    """``a Tensor``, ``None``: what a student's function returned, for a message."""
-    return "None" if value is None else f"a {kind_of(value)}"
-
-
-def same(a: Any, b: torch.Tensor, atol: float) -> bool:
-    return (isinstance(a, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype
-            and torch.allclose(a, b, rtol=0, atol=atol, equal_nan=True))
+def agrees(value: Any, expected: torch.Tensor) -> bool:
+    """``value`` is a tensor of ``expected``'s shape and dtype, within ``ATOL`` of it (NaN where it is NaN)."""
+    return close(value, expected, rtol=0, atol=ATOL, equal_nan=True, same_dtype=True)
 
 
 def carried_forward(student, name: str, x: torch.Tensor, value: Any) -> bool:
@@ -100,8 +98,8 @@ def carried_forward(student, name: str, x: torch.Tensor, value: Any) -> bool:
         own = student.call(base, x).value
     except CheckFailed:
         return False
-    return (isinstance(own, torch.Tensor) and not same(own, REFERENCE[base](x), ATOL)
-            and same(value, formula(own), ATOL))
+    return (isinstance(own, torch.Tensor) and not agrees(own, REFERENCE[base](x))
+            and agrees(value, formula(own)))
 
 
 def modifies(student, name: str, x: torch.Tensor) -> bool:
@@ -132,7 +130,7 @@ def described(name: str) -> str:
 @pytest.mark.parametrize("name", ALL_SIX)
 def test_matches(student, name):
     """matches PyTorch on random inputs"""
-    expect_elementwise(student, name, randn(4, 7, seed=1), f"{name}(x) for a random (4, 7) x, compared "
+    expect_elementwise(student, name, random_x(4, 7, seed=1), f"{name}(x) for a random (4, 7) x, compared "
                        f"with {described(name)},")
 
 
@@ -141,7 +139,7 @@ def test_shapes_and_dtypes(student, name):
     """keeps the shape and dtype of 1-D and 3-D, float32 and float64 inputs"""
     for seed, shape, dtype in [(2, (2, 3, 4), torch.float64), (3, (7,), torch.float32), (4, (3, 1, 5), torch.float32),
                                (5, (6, 2), torch.float64)]:
-        expect_elementwise(student, name, randn(*shape, seed=seed, dtype=dtype), f"{name}(x) for a {dtype} x of "
+        expect_elementwise(student, name, random_x(*shape, seed=seed, dtype=dtype), f"{name}(x) for a {dtype} x of "
                            f"shape {shape}", hint="the result has one entry per entry of x")
 
 
@@ -188,7 +186,7 @@ def expect_from_scratch(student, name: str, x: torch.Tensor, forbid: tuple[str, 
 
 
 def scratch_input() -> torch.Tensor:
-    return torch.cat([randn(10, seed=6), torch.tensor(EXTREMES)]).reshape(4, 6)
+    return torch.cat([random_x(10, seed=6), torch.tensor(EXTREMES)]).reshape(4, 6)
 
 
 @pytest.mark.parametrize("name", [PARAMS[name] for name in ACTIVATIONS])
@@ -206,7 +204,7 @@ def test_derivative_from_scratch(student, name):
 @pytest.mark.parametrize("name", ALL_SIX)
 def test_input_unchanged(student, name):
     """leaves its input unchanged"""
-    x = randn(5, 3, seed=7)
+    x = random_x(5, 3, seed=7)
     call = student.call(name, x)
     try:
         expect_unchanged(call, [x], name)
@@ -224,7 +222,7 @@ def plotted_axes(student, x: torch.Tensor) -> dict:
     """The single axes of the Figure that ``plot_activations(x)`` returns."""
     result = student.probe("figure", "plot_activations", args=[x], kwargs={})
     if "axes" not in result:
-        fail(f"plot_activations returned {kind(result['figure'])}, expected a matplotlib Figure: create it with "
+        fail(f"plot_activations returned {a_kind(result['figure'])}, expected a matplotlib Figure: create it with "
              "fig, ax = plt.subplots() and return fig")
     if len(result["axes"]) != 1:
         fail(f"the figure has {len(result['axes'])} axes, expected exactly one: draw the three lines on one axes")
@@ -246,9 +244,9 @@ def plotted_lines(student, x: torch.Tensor) -> dict[str, dict]:
     return by_name
 
 
-def close(data: torch.Tensor, expected: Any) -> bool:
-    return (isinstance(expected, torch.Tensor) and data.shape == expected.shape
-            and torch.allclose(data, expected.double(), rtol=1e-5, atol=1e-5))
+def plotted(data: torch.Tensor, expected: Any) -> bool:
+    """A line's data (float64) are ``expected``, which may be anything a student's function returned."""
+    return isinstance(expected, torch.Tensor) and close(data, expected.double(), rtol=1e-5, atol=1e-5)
 
 
 def own_values(student, name: str, x: torch.Tensor) -> Any:
@@ -261,10 +259,10 @@ def own_values(student, name: str, x: torch.Tensor) -> Any:
 def line_problem(student, name: str, line: dict, x: torch.Tensor) -> str:
     """What is wrong with the line of ``name``; a line showing the student's own (wrong) function is fine."""
     label = LABELS[name]
-    if not close(line["x"], x):
+    if not plotted(line["x"], x):
         return (f"the {label} line's x-values are not the x passed to plot_activations: plot each activation "
                 "against that x")
-    if not (close(line["y"], REFERENCE[name](x.double())) or close(line["y"], own_values(student, name, x))):
+    if not (plotted(line["y"], REFERENCE[name](x.double())) or plotted(line["y"], own_values(student, name, x))):
         return f"the {label} line's y-values are not {name}(x) at each x passed to plot_activations"
     return ""
 
@@ -316,18 +314,18 @@ def gradient_norms(student, activation: str, depth: int = DEPTH, **kwargs: Any) 
     what = f"deep_gradient_norms({', '.join(args)})"
     value = student.call("deep_gradient_norms", activation, depth, **kwargs).value
     if not isinstance(value, list):
-        fail(f"{what} returned {kind(value)}, expected a list of {depth} Python floats")
+        fail(f"{what} returned {a_kind(value)}, expected a list of {depth} Python floats")
     if len(value) != depth:
         fail(f"{what} returned {len(value)} values, expected one per layer ({depth})")
     for i, v in enumerate(value):
         if type(v) is not float:
-            fail(f"entry {i} of {what} is {kind(v)}, expected a Python float: use .item()")
+            fail(f"entry {i} of {what} is {a_kind(v)}, expected a Python float: use .item()")
     if not all(math.isfinite(v) and v >= 0 for v in value):
         fail(f"{what} contains NaN, infinite or negative values: a norm is a finite number >= 0")
     return value
 
 
-def ratio(values: list[float], activation: str) -> float:
+def first_over_last(values: list[float], activation: str) -> float:
     """First layer's norm over the last layer's."""
     if values[-1] == 0:
         fail(f"the last layer's gradient norm in deep_gradient_norms({activation!r}, {len(values)}) is 0: call "
@@ -373,7 +371,7 @@ def test_deep_first_layer_first(student):
     """lists the first layer (closest to the input) first"""
     for activation in ACTIVATIONS:
         values = gradient_norms(student, activation)
-        if ratio(values, activation) >= 1:
+        if first_over_last(values, activation) >= 1:
             fail(f"in deep_gradient_norms({activation!r}, {DEPTH}) the first entry is not smaller than the last, "
                  "yet with default initialization gradients shrink towards the input. "
                  + likely_mistake(values, "Report layer.weight.grad.norm() for each layer, first layer first."))
@@ -383,7 +381,7 @@ def test_deep_first_layer_first(student):
 def test_deep_sigmoid_vanishes(student):
     """shows the vanishing gradients of a deep sigmoid network"""
     values = gradient_norms(student, "sigmoid")
-    if ratio(values, "sigmoid") >= VANISHED:
+    if first_over_last(values, "sigmoid") >= VANISHED:
         fail(f"in deep_gradient_norms('sigmoid', {DEPTH}) the first layer's gradient norm is not orders of "
              "magnitude smaller than the last layer's, as it must be when every layer multiplies the gradient "
              "by sigmoid's derivative (at most 0.25). "
@@ -398,7 +396,7 @@ def test_deep_uses_activation(student):
         fail("deep_gradient_norms gives the same norms for 'relu' and 'tanh'. "
              + likely_mistake(relu, "Does the activation argument select nn.ReLU or nn.Tanh?"))
     for activation, values in (("relu", relu), ("tanh", tanh)):
-        if ratio(values, activation) < VANISHED:
+        if first_over_last(values, activation) < VANISHED:
             fail(f"in deep_gradient_norms({activation!r}, {DEPTH}) the gradients vanish towards the input as "
                  f"fast as in a sigmoid network: does {activation!r} select {LABELS[activation]}?")
 
@@ -528,12 +526,12 @@ def construction(values: list[float], activation: str) -> tuple[int, float] | st
 
 def own_activation_wrong(student, activation: str) -> bool:
     """The student's own ``activation`` returns something other than PyTorch's (deep_gradient_norms may use it)."""
-    x = randn(4, 5, seed=8)
+    x = random_x(4, 5, seed=8)
     try:
         value = student.call(activation, x).value
     except CheckFailed:
         return False
-    return not same(value, REFERENCE[activation](x), ATOL)
+    return not agrees(value, REFERENCE[activation](x))
 
 
 def exact_call(activation: str) -> str:

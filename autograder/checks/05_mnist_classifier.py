@@ -13,8 +13,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.check import (CheckFailed, StudentRaised, TimedOut, expect_close, expect_tensor, expect_unchanged,
-                              fail, graded, kind_of)
+from autograder.check import (CheckFailed, StudentRaised, TimedOut, a_class, a_kind, classes, expect_close,
+                              expect_eval_mode, expect_model_called, expect_no_grad, expect_tensor, expect_unchanged,
+                              fail, flat, graded, randn, reraise_with_hint)
 from autograder.data import mnist
 from autograder.harness.mnist_probes import build
 from autograder.harness.training import normalise
@@ -25,7 +26,7 @@ WARM_UP = ("torch._dynamo", "torchvision.datasets", "torchvision.transforms")  #
 EPOCHS = 2
 BATCH_SIZE = 128
 MAX_PARAMETERS = 5_000_000
-STEPS = (0.90, 0.95, 0.97)  # one point for each accuracy reached; full marks at >= 97%
+THRESHOLDS = (0.90, 0.95, 0.97)  # one point for each accuracy reached; full marks at >= 97%
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_trains_within_budget(trained, student, record_property):
                                 f"on {student.limits.train_threads} CPU thread(s)")
 
 
-@pytest.mark.parametrize("threshold", STEPS, ids=[f"{s:.0%}" for s in STEPS])
+@pytest.mark.parametrize("threshold", THRESHOLDS, ids=[f"{s:.0%}" for s in THRESHOLDS])
 @graded("test_accuracy")
 def test_accuracy_reaches(trained, threshold, record_property):
     """reaches {threshold:.0%} test accuracy when the grader trains the model"""
@@ -70,20 +71,6 @@ def test_accuracy_reaches(trained, threshold, record_property):
 # -- helpers for the function checks -----------------------------------------------------------------
 # Each name below is checked on objects the harness builds from the data here (harness/mnist_probes.py):
 # models come from these specs, never from the student's build_model, so a mistake is charged to one name.
-def randn(*shape: int, seed: int, scale: float = 1.0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * scale
-
-
-def a_kind(value: Any) -> str:
-    """"a list", "an int", "None": what a value that crossed from the sandbox is, for a message."""
-    name = kind_of(value)
-    return "None" if name == "NoneType" else f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
-
-
-def a_class(name: str) -> str:
-    return "None" if name in ("NoneType", "None") else f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
-
-
 def random_state(spec: list, seed: int, scale: float = 1.0) -> dict[str, torch.Tensor]:
     """A state dict for ``build(spec)``: default-init-sized random weights; BatchNorm statistics made non-trivial."""
     state = {}
@@ -96,17 +83,6 @@ def random_state(spec: list, seed: int, scale: float = 1.0) -> dict[str, torch.T
             fan_in = value[0].numel() if value.dim() > 1 else 4
             state[key] = randn(*value.shape, seed=seed + i, scale=scale / math.sqrt(fan_in))
     return state
-
-
-def flat(state: dict[str, torch.Tensor]) -> torch.Tensor:
-    return torch.cat([v.flatten().double() for v in state.values()])
-
-
-def reraise_unless_implemented(exc: StudentRaised, hint: str) -> None:
-    """Add ``hint`` to what the student's code raised, unless it is still NotImplementedError."""
-    if exc.exc_type == "NotImplementedError" or not hint:
-        raise exc
-    fail(f"{exc}: {hint}")
 
 
 # -- get_transform ---------------------------------------------------------------------------------------
@@ -122,7 +98,7 @@ def transformed(student) -> dict:
     except StudentRaised as exc:
         hint = ("transforms run left to right: ToTensor() must come first, then Normalize, which works on float "
                 "tensors" if exc.exc_type in ("TypeError", "AttributeError") else "")
-        reraise_unless_implemented(exc, hint)
+        reraise_with_hint(exc, hint)
     if not data["callable"]:
         fail(f"get_transform() returned {a_class(data['class'])}, expected a transform (a callable such as "
              "transforms.Compose([...]))")
@@ -303,7 +279,7 @@ def training_loss(state: dict[str, torch.Tensor]) -> float:
 
 
 def moved(data: dict) -> bool:
-    return not torch.equal(flat(data["state"]), flat(TRAIN_STATE))
+    return not torch.equal(flat(data["state"], torch.float64), flat(TRAIN_STATE, torch.float64))
 
 
 STEP_HINT = ("for each batch: optimizer.zero_grad(), loss = loss_fn(model(images), labels), loss.backward(), "
@@ -467,20 +443,16 @@ def test_predict_one_image(predicted_one):
 @graded("predict")
 def test_predict_eval_mode(predicted):
     """runs the model in eval mode"""
-    if not predicted["forwards"]:
-        fail("predict never called the model: compute model(images)")
-    if any(f["training"] for f in predicted["forwards"]):
-        fail("predict ran the model in training mode (dropout and batch norm then behave differently): call "
-             "model.eval() before the forward passes")
+    expect_model_called(predicted["forwards"], "predict", "compute model(images)")
+    expect_eval_mode(predicted["forwards"], "predict", fix="call model.eval() before the forward passes",
+                     why="dropout and batch norm then behave differently")
 
 
 @graded("predict")
 def test_predict_no_grad(predicted):
     """runs the model without gradient tracking"""
-    if not predicted["forwards"]:
-        fail("predict never called the model: compute model(images)")
-    if any(f["grad_enabled"] for f in predicted["forwards"]):
-        fail("gradients were tracked during predict: run the forward passes inside `with torch.no_grad():`")
+    expect_model_called(predicted["forwards"], "predict", "compute model(images)")
+    expect_no_grad(predicted["forwards"], "predict")
 
 
 @graded("predict")
@@ -496,12 +468,11 @@ def test_predict_leaves_inputs(predicted):
 LIBRARIES = ["sklearn", "torchmetrics"]
 
 
-def labels(n: int, c: int, seed: int, skew: bool = False) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    if skew:  # uneven classes, so a transposed matrix differs from the right one
-        weights = torch.arange(1, c + 1, dtype=torch.float64) ** 2
-        return torch.multinomial(weights, n, replacement=True, generator=g)
-    return torch.randint(0, c, (n,), generator=g)
+def skewed_classes(n: int, c: int, seed: int) -> torch.Tensor:
+    """``n`` class labels of ``0 .. c - 1``, class k drawn (k + 1) ** 2 times as often as class 0: uneven classes, so
+    that a transposed confusion matrix differs from the right one."""
+    weights = torch.arange(1, c + 1, dtype=torch.float64) ** 2
+    return torch.multinomial(weights, n, replacement=True, generator=torch.Generator().manual_seed(seed))
 
 
 def reference_matrix(y_true: torch.Tensor, y_pred: torch.Tensor, c: int) -> torch.Tensor:
@@ -536,7 +507,7 @@ def confusion(student, y_true: torch.Tensor, y_pred: torch.Tensor, **kwargs: Any
 @graded("confusion_matrix")
 def test_confusion_counts(student):
     """returns an int64 (C, C) tensor of counts, rows true class, columns predicted class"""
-    y_true, y_pred = labels(300, 6, seed=540, skew=True), labels(300, 6, seed=541)
+    y_true, y_pred = skewed_classes(300, 6, seed=540), classes(300, 6, seed=541)
     expect_matrix(confusion(student, y_true, y_pred, num_classes=6).value, y_true, y_pred, 6,
                   "confusion_matrix(y_true, y_pred, num_classes=6)")
 
@@ -544,10 +515,10 @@ def test_confusion_counts(student):
 @graded("confusion_matrix")
 def test_confusion_num_classes(student):
     """honours num_classes (default 10), including classes absent from the data"""
-    y_true, y_pred = labels(50, 5, seed=542), labels(50, 5, seed=543)
+    y_true, y_pred = classes(50, 5, seed=542), classes(50, 5, seed=543)
     expect_matrix(confusion(student, y_true, y_pred, num_classes=7).value, y_true, y_pred, 7,
                   "confusion_matrix(y_true, y_pred, num_classes=7) for labels 0..4")
-    y_true, y_pred = labels(40, 4, seed=544), labels(40, 4, seed=545)
+    y_true, y_pred = classes(40, 4, seed=544), classes(40, 4, seed=545)
     expect_matrix(confusion(student, y_true, y_pred).value, y_true, y_pred, 10,
                   "confusion_matrix(y_true, y_pred) (num_classes defaults to 10) for labels 0..3")
 
@@ -555,7 +526,7 @@ def test_confusion_num_classes(student):
 @graded("confusion_matrix")
 def test_confusion_large(student):
     """counts 10,000 pairs of 10 classes exactly"""
-    y_true, y_pred = labels(10_000, 10, seed=546, skew=True), labels(10_000, 10, seed=547)
+    y_true, y_pred = skewed_classes(10_000, 10, seed=546), classes(10_000, 10, seed=547)
     expect_matrix(confusion(student, y_true, y_pred, num_classes=10).value, y_true, y_pred, 10,
                   "confusion_matrix for 10,000 labels")
 
@@ -563,19 +534,19 @@ def test_confusion_large(student):
 @graded("confusion_matrix")
 def test_confusion_from_scratch(student):
     """is written from scratch, without sklearn or torchmetrics"""
-    student.probe("call_without", "confusion_matrix", args=[labels(30, 3, seed=548), labels(30, 3, seed=549)],
+    student.probe("call_without", "confusion_matrix", args=[classes(30, 3, seed=548), classes(30, 3, seed=549)],
                   kwargs={"num_classes": 3}, libraries=LIBRARIES)
 
 
 @graded("confusion_matrix")
 def test_confusion_inputs_unchanged(student):
     """leaves its inputs unchanged"""
-    args = [labels(60, 4, seed=550), labels(60, 4, seed=551)]
+    args = [classes(60, 4, seed=550), classes(60, 4, seed=551)]
     expect_unchanged(confusion(student, *args, num_classes=4), args, "confusion_matrix")
 
 
 # -- precision_recall_f1 ---------------------------------------------------------------------------------
-FULL = reference_matrix(labels(400, 5, seed=560, skew=True), labels(400, 5, seed=561), 5)
+FULL = reference_matrix(skewed_classes(400, 5, seed=560), classes(400, 5, seed=561), 5)
 # class 1 never predicted; class 3 neither present nor predicted; class 5 present and predicted but never right;
 # class 6 predicted but never present
 SPARSE = torch.tensor([[5, 0, 2, 0, 1, 1, 0],
@@ -588,15 +559,15 @@ SPARSE = torch.tensor([[5, 0, 2, 0, 1, 1, 0],
 METRICS = ("precision", "recall", "f1")
 
 
-def ratio(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
+def divide_or_zero(num: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
     return torch.where(den > 0, num / den.clamp(min=1e-300), torch.zeros_like(num))
 
 
 def reference_metrics(cm: torch.Tensor) -> dict[str, torch.Tensor]:
     cm = cm.double()
     tp = cm.diag()
-    precision, recall = ratio(tp, cm.sum(0)), ratio(tp, cm.sum(1))
-    f1 = ratio(2 * precision * recall, precision + recall)
+    precision, recall = divide_or_zero(tp, cm.sum(0)), divide_or_zero(tp, cm.sum(1))
+    f1 = divide_or_zero(2 * precision * recall, precision + recall)
     return {"precision": precision.float(), "recall": recall.float(), "f1": f1.float()}
 
 
@@ -872,7 +843,7 @@ def test_split_small(small_splits):
                 fail(f"train and val do not hold each item exactly once {what}: every index goes to exactly one part")
 
 
-def same(a: dict, b: dict, kwargs: dict) -> bool:
+def same_split(a: dict, b: dict, kwargs: dict) -> bool:
     return split_sets(a, kwargs) == split_sets(b, kwargs)
 
 
@@ -880,7 +851,7 @@ def same(a: dict, b: dict, kwargs: dict) -> bool:
 def test_split_same_seed(splits):
     """gives the same split for the same seed"""
     first, second = splits[1000][0], splits[1000][1]
-    if not same(first, second, SPLIT_CALLS[1000][0]):
+    if not same_split(first, second, SPLIT_CALLS[1000][0]):
         fail("two calls with seed=0 gave different splits: draw the permutation from a private generator, "
              "torch.randperm(n, generator=torch.Generator().manual_seed(seed))")
 
@@ -888,13 +859,13 @@ def test_split_same_seed(splits):
 @graded("split_train_val")
 def test_split_other_seed(splits):
     """gives different splits for different seeds"""
-    if same(splits[1000][0], splits[1000][2], SPLIT_CALLS[1000][0]):
+    if same_split(splits[1000][0], splits[1000][2], SPLIT_CALLS[1000][0]):
         fail("seed=0 and seed=1 gave the same split: seed the random permutation with the seed argument")
 
 
 @graded("split_train_val")
 def test_split_defaults(splits):
     """uses val_fraction=0.1 and seed=0 by default"""
-    if not same(splits[1000][3], splits[1000][0], SPLIT_CALLS[1000][0]):
+    if not same_split(splits[1000][3], splits[1000][0], SPLIT_CALLS[1000][0]):
         fail("split_train_val(dataset) differs from split_train_val(dataset, val_fraction=0.1, seed=0): keep the "
              "defaults val_fraction=0.1 and seed=0")
