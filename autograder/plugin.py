@@ -95,8 +95,10 @@ def run_checks(checks: Path, student: Any, selection: Selection = Selection()) -
     results.
 
     pytest is given the check modules themselves, in their order (``assignment.check_modules``), and collects each
-    whatever its name, in that order; it imports a package's modules by their names in the package
-    (``autograder.checks.NN_name.module``, parents first), so that they can import the package's shared modules."""
+    whatever its name, in that order. It imports a module ``checks/NN_name.py`` as ``autograder.checks.NN_name``, and
+    a package's modules, whose folder's name is no identifier, as ``NN_name.module`` under ``checks/``, after the
+    package itself (``NN_name``), so that they import the package's shared modules relatively (``from ._common import
+    ...``), once per process."""
     plugin = GradingPlugin(student, selection)
     modules = [str(p) for p in check_modules(checks)]
     pytest.main([*modules, "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS], plugins=[plugin])
