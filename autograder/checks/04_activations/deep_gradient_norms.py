@@ -9,8 +9,6 @@ import torch
 from autograder.check import (CheckFailed, StudentRaised, a_kind, close, expect_close, expect_unchanged, fail, graded,
                               randn)
 
-WARM_UP = ()  # slow imports the grader and sandbox make before forking (assignment.py): none here
-
 Fn = Callable[[torch.Tensor], torch.Tensor]
 
 
