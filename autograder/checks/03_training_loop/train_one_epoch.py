@@ -18,7 +18,6 @@ from autograder.check import (StudentRaised, a_class, close, expect_close, expec
 from autograder.harness.functions import FUNCTIONS, function
 from autograder.harness.loop_probes import build
 
-WARM_UP = ("torch._dynamo",)  # imported before forking (assignment.py): optimizers here and in the notebook
 TOL = {"rtol": 1e-4, "atol": 1e-5}  # how close parameters and recorded numbers must come to the grader's run
 
 
