@@ -1,5 +1,13 @@
-"""The assignments the kit can grade (one hidden-check module each, in ``checks/``), the submissions of them, and
-which graded names a run grades."""
+"""The assignments the kit can grade (the hidden checks of each, in ``checks/``), the submissions of them, and
+which graded names a run grades.
+
+An assignment's hidden checks are either one module, ``checks/NN_name.py``, or a package, ``checks/NN_name/``: its
+``__init__.py`` holds the assignment's declarations, and each other module holds the checks of one graded name (or of
+a few), except those whose names start with ``_``, which hold code the modules share (``from ._common import ...``).
+Declarations are read with ``ast``, never imported: ``WARM_UP`` (the slow imports grading needs) and, for a package,
+``ORDER``, the check modules by name in the order their checks run and their results are listed (modules it leaves
+out come after it, in name order).
+"""
 from __future__ import annotations
 
 import ast
@@ -25,31 +33,84 @@ class Assignment:
 
     @property
     def checks(self) -> Path:
-        return CHECKS / f"{self.id}.py"
+        """Its hidden checks: the package ``checks/NN_name/`` where there is one, else ``checks/NN_name.py``."""
+        package = CHECKS / self.id
+        return package if _is_package(package) else CHECKS / f"{self.id}.py"
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file of its hidden checks, in name order: the module, or the package's files (its ``__init__.py``,
+        check modules, shared modules and any data they read), without caches or hidden files."""
+        return check_files(self.checks)
+
+    @property
+    def check_modules(self) -> list[Path]:
+        """The modules that hold its checks, in the order the checks run (see ``check_modules``)."""
+        return check_modules(self.checks)
 
     @cached_property
     def declarations(self) -> dict[str, object]:
-        """What the checks declare about the assignment in literal upper-case constants, e.g. ``WARM_UP``: read
-        with ``ast``, not imported, so that a run knows them before it imports torch."""
-        found = {}
-        for node in ast.parse(self.checks.read_text()).body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and node.targets[0].id.isupper():
-                try:
-                    found[node.targets[0].id] = ast.literal_eval(node.value)
-                except ValueError:
-                    continue  # not a literal: not a declaration
-        return found
+        """What its checks declare (``declarations``), e.g. ``WARM_UP``."""
+        return declarations(self.checks)
 
     @property
     def warm_up(self) -> tuple[str, ...]:
-        """The slow imports its notebooks and checks need: ``WARM_UP`` in its checks, all of ``ALL_WARM_UP``
-        where that is missing."""
+        """The slow imports its notebooks and checks need: ``WARM_UP`` in its checks module or package's
+        ``__init__.py``, all of ``ALL_WARM_UP`` where that is missing."""
         return tuple(self.declarations.get("WARM_UP", ALL_WARM_UP))
 
 
+def _is_package(path: Path) -> bool:
+    return (path / "__init__.py").is_file()
+
+
+def declarations(checks: Path) -> dict[str, object]:
+    """The literal upper-case constants of a checks module or a package's ``__init__.py``: read with ``ast``, not
+    imported, so that a run knows them before it imports torch."""
+    found = {}
+    for node in ast.parse((checks / "__init__.py" if checks.is_dir() else checks).read_text()).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and node.targets[0].id.isupper():
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue  # not a literal: not a declaration
+    return found
+
+
+def check_files(checks: Path) -> tuple[Path, ...]:
+    """Every file of the hidden checks ``checks`` (a module or a package), in name order, without caches or hidden
+    files."""
+    if not checks.is_dir():
+        return (checks,)
+    return tuple(p for p in sorted(checks.rglob("*")) if p.is_file() and p.suffix != ".pyc"
+                 and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(checks).parts))
+
+
+def check_modules(checks: Path) -> list[Path]:
+    """The modules of ``checks`` that hold checks, in the order they run: the module itself, or the package's
+    modules but ``__init__.py`` and those named ``_*``, in the order of its ``ORDER``, then any others by name."""
+    if not checks.is_dir():
+        return [checks]
+    found = {p.stem: p for p in sorted(checks.glob("*.py")) if not p.name.startswith("_")}
+    order = list(declarations(checks).get("ORDER", ()))
+    if unknown := [name for name in order if name not in found]:
+        raise ValueError(f"ORDER in {checks / '__init__.py'} names {', '.join(unknown)}, "
+                         f"which {'is not a module' if len(unknown) == 1 else 'are not modules'} of the package")
+    return [found[name] for name in dict.fromkeys(order)] + [p for name, p in found.items() if name not in order]
+
+
 def all_assignments() -> dict[str, Assignment]:
-    return {p.stem: Assignment(p.stem) for p in sorted(CHECKS.glob("*.py")) if re.fullmatch(r"\d\d_\w+", p.stem)}
+    """The assignments with hidden checks in ``checks/``, by id: a module ``NN_name.py`` or a package ``NN_name/``."""
+    ids: dict[str, Path] = {}
+    for path in sorted(CHECKS.iterdir()):
+        name = path.stem if path.suffix == ".py" and path.is_file() else path.name if _is_package(path) else ""
+        if not re.fullmatch(r"\d\d_\w+", name):
+            continue
+        if name in ids:
+            raise ValueError(f"two sets of hidden checks for {name}: {ids[name]} and {path}; keep one")
+        ids[name] = path
+    return {name: Assignment(name) for name in sorted(ids)}
 
 
 def warm_up(assignments: Iterable[Assignment]) -> tuple[str, ...]:

@@ -3,9 +3,9 @@
 At the zip's top level, as Gradescope expects: ``setup.sh`` (run once when
 Gradescope builds the image), ``run_autograder`` (run per submission), the
 pinned ``requirements.txt`` and the ``autograder`` package with only this
-assignment's hidden checks. The two scripts are the templates in
-``autograder/gradescope/``. The zip is the same, byte for byte, for the same
-files.
+assignment's hidden checks (its module, or its whole package). The two scripts
+are the templates in ``autograder/gradescope/``. The zip is the same, byte for
+byte, for the same files.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import io
 import zipfile
 from pathlib import Path
 
-from .assignment import all_assignments
+from .assignment import Assignment, all_assignments
 from .result import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
@@ -35,7 +35,7 @@ def build(assignment_id: str, dest: Path) -> Path:
         "run_autograder": (_render(TEMPLATES / "run_autograder", fill), 0o755),
         "requirements.txt": ((ROOT / "requirements.txt").read_bytes(), 0o644),
     }
-    for path in _package_files(assignment.checks):
+    for path in _package_files(assignment):
         entries[path.relative_to(ROOT).as_posix()] = (path.read_bytes(), 0o644)
 
     buf = io.BytesIO()
@@ -59,19 +59,21 @@ def _render(template: Path, fill: dict[str, str]) -> bytes:
     return text.encode()
 
 
-def _package_files(checks: Path) -> list[Path]:
+def _package_files(assignment: Assignment) -> list[Path]:
     """The package's files, without caches, hidden files, these templates, or other assignments' checks.
 
-    ``assignment.all_assignments`` finds assignments by their module in ``checks/``, so the trimmed
-    package knows this one assignment and its notebook name.
+    Of ``checks/`` it keeps ``checks/__init__.py`` and the assignment's own files (its module, or its whole
+    package); ``assignment.all_assignments`` finds assignments there, so the trimmed package knows this one
+    assignment and its notebook name.
     """
+    own = {*assignment.files, PACKAGE / "checks" / "__init__.py"}
     keep = []
     for path in sorted(PACKAGE.rglob("*")):
         parts = path.relative_to(PACKAGE).parts
         if (not path.is_file() or path.suffix == ".pyc" or "__pycache__" in parts
                 or any(p.startswith(".") for p in parts) or parts[0] == TEMPLATES.name):
             continue
-        if parts[0] == "checks" and path.name != "__init__.py" and path != checks:
+        if parts[0] == "checks" and path not in own:
             continue
         keep.append(path)
     return keep

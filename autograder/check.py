@@ -1,4 +1,5 @@
-"""What hidden checks are written with: the ``graded`` marker, failures, and expectations.
+"""What hidden checks are written with: the ``graded`` marker, failures, expectations, and the helpers that more
+than one assignment's checks use (random inputs, verdicts, words for messages), each name with one meaning.
 
 A check is a pytest test taking the ``student`` fixture. It fails by raising
 ``CheckFailed`` with a message a student can act on; messages describe what is
@@ -6,7 +7,7 @@ wrong, never the expected values or the check's code.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import torch
@@ -39,6 +40,43 @@ def fail(message: str) -> None:
     raise CheckFailed(message)
 
 
+def reraise_with_hint(exc: StudentRaised, hint: str) -> NoReturn:
+    """Fail with what the student's code raised, then ``hint``; re-raise it as it is where there is no hint or it
+    is still NotImplementedError (which says "not implemented yet")."""
+    if exc.exc_type == "NotImplementedError" or not hint:
+        raise exc
+    fail(f"{exc}: {hint}")
+
+
+# -- inputs ---------------------------------------------------------------------------------------------------
+# Each draws from a generator of its own, seeded by the caller, never from torch's global one: a check's inputs are
+# the same on every run, whichever checks ran before it.
+def randn(*shape: int, seed: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
+    """Standard normal entries of ``shape`` (none: a 0-dim tensor), drawn in ``dtype``, times ``scale``."""
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=dtype) * scale
+
+
+def classes(n: int, c: int, seed: int) -> torch.Tensor:
+    """``n`` int64 class labels drawn uniformly from ``0 .. c - 1``."""
+    return torch.randint(0, c, (n,), generator=torch.Generator().manual_seed(seed))
+
+
+# -- verdicts: whether, not why (the expect_* functions fail with a message instead) --------------------------
+def close(value: Any, expected: torch.Tensor, rtol: float, atol: float, equal_nan: bool = False,
+          same_dtype: bool = False) -> bool:
+    """``value`` is a tensor of ``expected``'s shape (and, with ``same_dtype``, its dtype) whose values lie within
+    ``atol + rtol * |expected|``. Without ``same_dtype``, tensors of different dtypes raise, as torch.allclose does."""
+    return (isinstance(value, torch.Tensor) and value.shape == expected.shape
+            and (not same_dtype or value.dtype == expected.dtype)
+            and torch.allclose(value, expected, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def flat(state: dict[str, torch.Tensor], dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Every entry of a state dict, in order, as one vector; each entry cast to ``dtype`` first, if given."""
+    return torch.cat([v.flatten() if dtype is None else v.flatten().to(dtype) for v in state.values()])
+
+
+# -- words for messages -----------------------------------------------------------------------------------------
 def shape_text(shape: tuple) -> str:
     return "a scalar (shape ())" if tuple(shape) == () else f"shape {tuple(shape)}"
 
@@ -46,6 +84,17 @@ def shape_text(shape: tuple) -> str:
 def kind_of(value: Any) -> str:
     """The type of a value that crossed from the sandbox, for a message: "Tensor", "numpy.float64"."""
     return value.type if isinstance(value, Opaque) else type(value).__name__
+
+
+def a_class(name: str) -> str:
+    """"a list", "an Adam", "None": a class's name with its article, for a message. "an" goes before a capital
+    vowel only ("a int"), as in the messages the checks have always given."""
+    return "None" if name in ("NoneType", "None") else f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
+
+
+def a_kind(value: Any) -> str:
+    """``a_class`` of the type of a value that crossed from the sandbox: "a Tensor", "a numpy.float64", "None"."""
+    return a_class(kind_of(value))
 
 
 def expect_tensor(value: Any, shape: tuple, dtype: torch.dtype = torch.float32, what: str = "the result",
@@ -151,3 +200,22 @@ def expect_relative(value: Any, expected: torch.Tensor, tol: float, what: str = 
             fail(f"{what} has the wrong values: {diagnosis}")
     fail(f"{what} has the wrong values: relative error {err:.1e} (allowed {tol:.0e})")
     return value
+
+
+# -- how the student's function ran a model: ``forwards``, the harness's record of each forward pass -----------
+def expect_model_called(forwards: list[dict], name: str, how: str) -> None:
+    """``name`` ran the model at least once; else fail, saying ``how`` to."""
+    if not forwards:
+        fail(f"{name} never called the model: {how}")
+
+
+def expect_eval_mode(forwards: list[dict], name: str, fix: str, why: str = "") -> None:
+    """Every forward pass ran in eval mode; else fail with ``why`` that matters, if given, and the ``fix``."""
+    if any(f["training"] for f in forwards):
+        fail(f"{name} ran the model in training mode{f' ({why})' if why else ''}: {fix}")
+
+
+def expect_no_grad(forwards: list[dict], name: str) -> None:
+    """No forward pass tracked gradients."""
+    if any(f["grad_enabled"] for f in forwards):
+        fail(f"gradients were tracked during {name}: run the forward passes inside `with torch.no_grad():`")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .assignment import Selection
+from .assignment import Selection, check_modules
 from .check import CheckFailed
 from .result import CheckResult
 
@@ -91,7 +91,15 @@ def _graded(item: pytest.Item) -> tuple[str, float]:
 
 
 def run_checks(checks: Path, student: Any, selection: Selection = Selection()) -> GradingPlugin:
-    """Run the checks in ``checks`` against ``student``; the plugin holds the results."""
+    """Run the checks in ``checks``, an assignment's module or package, against ``student``; the plugin holds the
+    results.
+
+    pytest is given the check modules themselves, in their order (``assignment.check_modules``), and collects each
+    whatever its name, in that order. It imports a module ``checks/NN_name.py`` as ``autograder.checks.NN_name``, and
+    a package's modules, whose folder's name is no identifier, as ``NN_name.module`` under ``checks/``, after the
+    package itself (``NN_name``), so that they import the package's shared modules relatively (``from ._common import
+    ...``), once per process."""
     plugin = GradingPlugin(student, selection)
-    pytest.main([str(checks), "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS], plugins=[plugin])
+    modules = [str(p) for p in check_modules(checks)]
+    pytest.main([*modules, "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS], plugins=[plugin])
     return plugin

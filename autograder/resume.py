@@ -37,8 +37,8 @@ def marking_files(assignment: Assignment) -> list[Path]:
                 return False  # another assignment's
         return parts != (path.name,) or path.name not in PRESENTATION
 
-    return [p for p in sorted(PACKAGE.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
-            and p.suffix == ".py" and decides(p)]
+    code = [p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts and decides(p)]
+    return sorted({*code, *assignment.files})  # its checks' data files too
 
 
 @cache

@@ -39,6 +39,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.assignment import Assignment  # noqa: E402
 from autograder.bundle import build  # noqa: E402
 
 BASE = "kit-bookworm"
@@ -47,7 +48,7 @@ import os, socket, subprocess, sys
 
 _found = []
 try:
-    _found.append("READ THE CHECKS: " + open("/autograder/source/autograder/checks/{assignment}.py").read()[:80])
+    _found.append("READ THE CHECKS: " + open("/autograder/source/{checks}").read()[:80])
 except OSError as exc:
     _found.append(f"checks: {{exc.strerror}}")
 for _addr in [("1.1.1.1", 53), ("127.0.0.1", 9), ("172.17.0.1", 2375)]:
@@ -181,7 +182,7 @@ def submissions(assignment: str, work: Path) -> dict[str, Path]:
         if label == "hostile":
             name = next(c.metadata["nbgrader"]["grade_id"] for c in nb.cells
                         if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code")
-            nb.cells.append(nbformat.v4.new_code_cell(ATTACK.format(assignment=assignment, name=name)))
+            nb.cells.append(nbformat.v4.new_code_cell(ATTACK.format(checks=Assignment(assignment).files[0].relative_to(ROOT).as_posix(), name=name)))
         nbformat.write(nb, folder / notebook.name)
         folders[label] = folder
     return folders

@@ -3,7 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.check import StudentRaised, expect_close, expect_tensor, expect_unchanged, fail, graded
+from autograder.check import (StudentRaised, classes, expect_close, expect_tensor, expect_unchanged, fail, graded,
+                              randn)
 
 WARM_UP = ()  # slow imports the grader and sandbox make before forking (assignment.py): none here
 
@@ -14,10 +15,6 @@ REGRESSION = [
                  id="mae_loss"),
 ]
 NO_NUMPY = ("numpy", "array")  # Tensor.numpy and np.asarray(tensor) (Tensor.__array__)
-
-
-def randn(*shape: int, seed: int = 0, scale: float = 1.0) -> torch.Tensor:
-    return torch.randn(shape, generator=torch.Generator().manual_seed(seed)) * scale
 
 
 def regression_mistakes(name, pred, target, reduction):
@@ -98,7 +95,7 @@ def test_regression_bad_reduction(student, name, reference, shortcuts):
     """raises ValueError for an unknown reduction"""
     for reduction in ("average", "MEAN", None):
         try:
-            student.call(name, randn(3), randn(3, seed=1), reduction=reduction)
+            student.call(name, randn(3, seed=0), randn(3, seed=1), reduction=reduction)
         except StudentRaised as exc:
             # None may also end in the TypeError of building the message ("..." + reduction): it is refused
             if exc.exc_type != "ValueError" and reduction is not None:
@@ -221,10 +218,6 @@ def test_log_softmax_inputs_unchanged(student):
 
 # -- cross_entropy_loss ----------------------------------------------------
 CROSS_ENTROPY = ("cross_entropy", "cross_entropy_loss", "nll_loss", "nll_loss_nd", "nll_loss2d") + LOG_SOFTMAX
-
-
-def classes(n: int, c: int, seed: int) -> torch.Tensor:
-    return torch.randint(0, c, (n,), generator=torch.Generator().manual_seed(seed))
 
 
 def cross_entropy_mistakes(logits, targets):

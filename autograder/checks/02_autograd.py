@@ -4,7 +4,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from autograder.check import StudentRaised, expect_relative, expect_unchanged, fail, graded
+from autograder.check import StudentRaised, classes, expect_relative, expect_unchanged, fail, graded, randn
 from autograder.harness.functions import FUNCTIONS, function
 
 WARM_UP = ()  # slow imports the grader and sandbox make before forking (assignment.py): none here
@@ -19,14 +19,6 @@ AUTOGRAD = ("backward", "grad")
 SHAPE_HINT = "the gradient of a tensor has that tensor's shape"
 NO_AUTOGRAD_HINT = ("compute it by hand with tensor arithmetic (no .backward(), torch.autograd or torch.func): "
                     "this exercise is about writing the chain rule yourself")
-
-
-def randn(*shape: int, seed: int, dtype: torch.dtype = torch.float32, scale: float = 1.0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype) * scale
-
-
-def classes(n: int, c: int, seed: int) -> torch.Tensor:
-    return torch.randint(0, c, (n,), generator=torch.Generator().manual_seed(seed))
 
 
 def autograd_reference(loss: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -298,7 +290,7 @@ def test_relu_backward_inputs_unchanged(student):
 
 
 # -- cross_entropy_backward ------------------------------------------------
-def cross_entropy_mistakes(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
+def cross_entropy_backward_mistakes(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
     n, c = logits.shape
     probs, onehot = torch.softmax(logits, 1), F.one_hot(targets, c).to(logits.dtype)
     return {
@@ -318,7 +310,7 @@ def test_cross_entropy_backward_matches(student):
     expect_relative(student.call("cross_entropy_backward", logits, targets).value,
                     autograd_reference(lambda z: F.cross_entropy(z, targets), logits), FLOAT32,
                     what="cross_entropy_backward(logits, targets)", hint="return a tensor of the logits' shape",
-                    mistakes=cross_entropy_mistakes(logits, targets))
+                    mistakes=cross_entropy_backward_mistakes(logits, targets))
 
 
 @graded("cross_entropy_backward")
@@ -328,7 +320,7 @@ def test_cross_entropy_backward_float64(student):
     expect_relative(student.call("cross_entropy_backward", logits, targets).value,
                     finite_difference(lambda z: F.cross_entropy(z, targets), logits), FLOAT64,
                     what="cross_entropy_backward on float64 logits", hint="return a tensor of the logits' shape",
-                    mistakes=cross_entropy_mistakes(logits, targets))
+                    mistakes=cross_entropy_backward_mistakes(logits, targets))
 
 
 @graded("cross_entropy_backward")

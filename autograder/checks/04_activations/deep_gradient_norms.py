@@ -1,308 +1,15 @@
-"""Hidden checks for 04_activations."""
+"""The hidden checks of deep_gradient_norms."""
 import functools
 import math
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import torch
 
-from autograder.check import CheckFailed, StudentRaised, expect_close, expect_unchanged, fail, graded, kind_of
+from autograder.check import CheckFailed, a_kind, fail, graded
 
-WARM_UP = ()  # slow imports the grader and sandbox make before forking (assignment.py): none here
+from ._common import ACTIVATIONS, LABELS, REFERENCE, agrees, random_x
 
-Fn = Callable[[torch.Tensor], torch.Tensor]
-
-
-def derivative(f: Fn) -> Fn:
-    """Autograd's elementwise derivative of ``f`` (0 at the kink of relu, as PyTorch defines it)."""
-    def grad(x: torch.Tensor) -> torch.Tensor:
-        leaf = x.clone().requires_grad_(True)
-        f(leaf).sum().backward()
-        return leaf.grad
-    return grad
-
-
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
-REFERENCE: dict[str, Fn] = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-                            "relu_grad": derivative(torch.relu), "sigmoid_grad": derivative(torch.sigmoid),
-                            "tanh_grad": derivative(torch.tanh)}
-ATOL = 1e-6  # relu and relu_grad are exact anyway
-PARAMS = {name: pytest.param(name, marks=graded(name), id=name) for name in REFERENCE}
-ALL_SIX = list(PARAMS.values())
-GRADS = [PARAMS[name] for name in ("relu_grad", "sigmoid_grad", "tanh_grad")]
-
-# Root op names (see harness/forbid.py op_name) that compute each activation, by any path
-# (torch, F, tensor methods, nn modules, torch.special, torch.ops.aten, the aten kernels).
-SHORTCUTS = {
-    "relu": ("relu", "relu6", "threshold", "hardtanh", "leaky_relu", "elu", "prelu", "rrelu"),
-    "sigmoid": ("sigmoid", "expit", "log_sigmoid", "log_sigmoid_forward"),
-    "tanh": ("tanh", "tanhshrink"),
-}
-NUMPY = ("numpy", "array")  # x.numpy() and np.* applied to a tensor
-ACTIVATION_SHORTCUTS = sum(SHORTCUTS.values(), ()) + NUMPY
-AUTOGRAD = ("backward", "grad", "make_dual", "threshold_backward", "sigmoid_backward", "tanh_backward")
-DERIVATIVE_SHORTCUTS = ACTIVATION_SHORTCUTS + AUTOGRAD
-
-# sigmoid_grad and tanh_grad usually reuse the student's sigmoid and tanh: a mistake there is
-# charged to sigmoid or tanh only, never again to the derivative (error carried forward).
-BUILT_ON: dict[str, tuple[str, Fn]] = {"sigmoid_grad": ("sigmoid", lambda s: s * (1 - s)),
-                                       "tanh_grad": ("tanh", lambda t: 1 - t * t)}
-
-EXTREMES = [-1000.0, -100.0, -88.8, -20.0, -1.0, -1e-30, 0.0, 1e-30, 1e-8, 1.0, 20.0, 88.8, 100.0, 1000.0]
-
-
-def randn(*shape: int, seed: int, scale: float = 3.0, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    return (torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * scale).to(dtype)
-
-
-def mistakes(name: str, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """What common mistakes return, by diagnosis."""
-    s, t = torch.sigmoid(x), torch.tanh(x)
-    return {
-        "relu": {"it looks like the sign is flipped: relu(x) is max(0, x)": torch.relu(-x),
-                 "negative entries must become 0, not their absolute value": x.abs(),
-                 "it looks like x is returned unchanged": x},
-        "sigmoid": {"the sign of the exponent is flipped: sigmoid(x) = 1 / (1 + exp(-x))": torch.sigmoid(-x),
-                    "this looks like tanh, not sigmoid": t},
-        "tanh": {"this looks like sigmoid, not tanh": s,
-                 "a factor 2 is missing: tanh(x) = 2 * sigmoid(2x) - 1": 2 * s - 1},
-        "relu_grad": {"this is relu(x) itself, not its derivative": torch.relu(x),
-                      "the derivative at 0 must be 0: the result is 1 only where x > 0": (x >= 0).to(x.dtype),
-                      "the derivative is 0, not -1, where x < 0": torch.sign(x),
-                      "the derivative is 1 where x > 0 and 0 elsewhere (yours looks reversed)": (x < 0).to(x.dtype)},
-        "sigmoid_grad": {"this is sigmoid(x) itself, not its derivative": s,
-                         "the derivative is s * (1 - s), not s * (1 + s)": s * (1 + s),
-                         "1 - s**2 is tanh's pattern: sigmoid's derivative is s * (1 - s)": 1 - s * s,
-                         "this looks like the derivative of tanh, not sigmoid": 1 - t * t},
-        "tanh_grad": {"this is tanh(x) itself, not its derivative": t,
-                      "the derivative is 1 - tanh(x)**2, not 1 - x**2": 1 - x * x,
-                      "the square is missing: the derivative is 1 - tanh(x)**2": 1 - t,
-                      "this looks like the derivative of sigmoid, not tanh": s * (1 - s)},
-    }[name]
-
-
-def kind(value: Any) -> str:
-    """``a Tensor``, ``None``: what a student's function returned, for a message."""
-    return "None" if value is None else f"a {kind_of(value)}"
-
-
-def same(a: Any, b: torch.Tensor, atol: float) -> bool:
-    return (isinstance(a, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype
-            and torch.allclose(a, b, rtol=0, atol=atol, equal_nan=True))
-
-
-def carried_forward(student, name: str, x: torch.Tensor, value: Any) -> bool:
-    """``value`` is what ``name``'s formula gives on the student's own activation, itself wrong on ``x``."""
-    if name not in BUILT_ON:
-        return False
-    base, formula = BUILT_ON[name]
-    try:
-        own = student.call(base, x).value
-    except CheckFailed:
-        return False
-    return (isinstance(own, torch.Tensor) and not same(own, REFERENCE[base](x), ATOL)
-            and same(value, formula(own), ATOL))
-
-
-def modifies(student, name: str, x: torch.Tensor) -> bool:
-    """The student's ``name`` changes its input in place."""
-    try:
-        after = student.call(name, x).args_after[0]
-    except CheckFailed:
-        return False
-    return not (isinstance(after, torch.Tensor) and after.shape == x.shape and torch.equal(after, x))
-
-
-def expect_elementwise(student, name: str, x: torch.Tensor, what: str, hint: str = "") -> None:
-    """``name(x)`` equals the reference in shape, dtype and values, to ``ATOL``."""
-    value = student.call(name, x).value
-    try:
-        expect_close(value, REFERENCE[name](x), rtol=0, atol=ATOL, what=what, hint=hint,
-                     mistakes=mistakes(name, x))
-    except CheckFailed:
-        if not carried_forward(student, name, x, value):
-            raise
-
-
-def described(name: str) -> str:
-    return f"the derivative of torch.{name.removesuffix('_grad')}" if name.endswith("_grad") else f"torch.{name}"
-
-
-# -- relu, sigmoid, tanh and their derivatives ------------------------------
-@pytest.mark.parametrize("name", ALL_SIX)
-def test_matches(student, name):
-    """matches PyTorch on random inputs"""
-    expect_elementwise(student, name, randn(4, 7, seed=1), f"{name}(x) for a random (4, 7) x, compared "
-                       f"with {described(name)},")
-
-
-@pytest.mark.parametrize("name", ALL_SIX)
-def test_shapes_and_dtypes(student, name):
-    """keeps the shape and dtype of 1-D and 3-D, float32 and float64 inputs"""
-    for seed, shape, dtype in [(2, (2, 3, 4), torch.float64), (3, (7,), torch.float32), (4, (3, 1, 5), torch.float32),
-                               (5, (6, 2), torch.float64)]:
-        expect_elementwise(student, name, randn(*shape, seed=seed, dtype=dtype), f"{name}(x) for a {dtype} x of "
-                           f"shape {shape}", hint="the result has one entry per entry of x")
-
-
-@pytest.mark.parametrize("name", ALL_SIX)
-def test_extremes(student, name):
-    """stays finite and exact for entries up to +-1000, at 0 and for tiny entries"""
-    for dtype in (torch.float32, torch.float64):
-        expect_elementwise(student, name, torch.tensor(EXTREMES, dtype=dtype), f"{name}(x) for {dtype} entries "
-                           "from -1000 to 1000 (0 and +-1e-30 included)",
-                           hint="only ever exponentiate a non-positive number, e.g. exp(-|x|)")
-
-
-@graded("relu_grad")
-def test_relu_grad_at_zero(student):
-    """is 0 at 0 and exact on either side of it"""
-    x = torch.tensor([0.0, -0.0, 1e-30, -1e-30, 1e-38, -1e-38, 5.0, -5.0])
-    expect_elementwise(student, "relu_grad", x, "relu_grad(x) at and right next to 0",
-                       hint="use 0 at x == 0, as PyTorch does: the result is 1 only where x > 0")
-
-
-def refused(student, name: str, x: torch.Tensor, forbid: tuple[str, ...]) -> bool:
-    """Calling ``name(x)`` reaches one of ``forbid``."""
-    try:
-        student.call(name, x, forbid=forbid)
-    except StudentRaised as exc:
-        return exc.exc_type == "ForbiddenCall"
-    except CheckFailed:
-        return False
-    return False
-
-
-def expect_from_scratch(student, name: str, x: torch.Tensor, forbid: tuple[str, ...]) -> None:
-    """``name(x)`` runs without ``forbid``; shortcuts inside the student's other activations count there only."""
-    try:
-        student.call(name, x, forbid=forbid)
-    except StudentRaised as exc:
-        if exc.exc_type != "ForbiddenCall":
-            raise
-        excused = {op for base in ACTIVATIONS if base != name and refused(student, base, x, ACTIVATION_SHORTCUTS)
-                   for op in SHORTCUTS[base] + NUMPY}
-        if not excused:
-            raise
-        student.call(name, x, forbid=tuple(op for op in forbid if op not in excused))
-
-
-def scratch_input() -> torch.Tensor:
-    return torch.cat([randn(10, seed=6), torch.tensor(EXTREMES)]).reshape(4, 6)
-
-
-@pytest.mark.parametrize("name", [PARAMS[name] for name in ACTIVATIONS])
-def test_activation_from_scratch(student, name):
-    """is written from scratch, without PyTorch's activation functions"""
-    expect_from_scratch(student, name, scratch_input(), ACTIVATION_SHORTCUTS)
-
-
-@pytest.mark.parametrize("name", GRADS)
-def test_derivative_from_scratch(student, name):
-    """is written from scratch, without PyTorch's activation functions or autograd"""
-    expect_from_scratch(student, name, scratch_input(), DERIVATIVE_SHORTCUTS)
-
-
-@pytest.mark.parametrize("name", ALL_SIX)
-def test_input_unchanged(student, name):
-    """leaves its input unchanged"""
-    x = randn(5, 3, seed=7)
-    call = student.call(name, x)
-    try:
-        expect_unchanged(call, [x], name)
-    except CheckFailed:
-        if not (name in BUILT_ON and modifies(student, BUILT_ON[name][0], x)):
-            raise
-
-
-# -- plot_activations -------------------------------------------------------
-PLOT_X = torch.linspace(-4, 6, 101)
-LABELS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
-
-
-def plotted_axes(student, x: torch.Tensor) -> dict:
-    """The single axes of the Figure that ``plot_activations(x)`` returns."""
-    result = student.probe("figure", "plot_activations", args=[x], kwargs={})
-    if "axes" not in result:
-        fail(f"plot_activations returned {kind(result['figure'])}, expected a matplotlib Figure: create it with "
-             "fig, ax = plt.subplots() and return fig")
-    if len(result["axes"]) != 1:
-        fail(f"the figure has {len(result['axes'])} axes, expected exactly one: draw the three lines on one axes")
-    return result["axes"][0]
-
-
-def plotted_lines(student, x: torch.Tensor) -> dict[str, dict]:
-    """The axes' lines by activation name; there must be exactly three, labelled ReLU, Sigmoid and Tanh."""
-    lines = plotted_axes(student, x)["lines"]
-    by_name = {line["label"].lower(): line for line in lines if line["label"].lower() in LABELS}
-    missing = [label for name, label in LABELS.items() if name not in by_name]
-    if missing:
-        found = [line["label"] for line in lines if not line["label"].startswith("_")]
-        fail(f"no line labelled {' or '.join(missing)} (labelled lines found: {found}): pass label='ReLU', "
-             "'Sigmoid' and 'Tanh' to ax.plot")
-    if len(lines) != 3:
-        fail(f"the axes holds {len(lines)} lines, expected exactly three: draw nothing else as a line "
-             "(use ax.grid() rather than ax.axhline for guides) and plot each activation once")
-    return by_name
-
-
-def close(data: torch.Tensor, expected: Any) -> bool:
-    return (isinstance(expected, torch.Tensor) and data.shape == expected.shape
-            and torch.allclose(data, expected.double(), rtol=1e-5, atol=1e-5))
-
-
-def own_values(student, name: str, x: torch.Tensor) -> Any:
-    try:
-        return student.call(name, x).value
-    except CheckFailed:
-        return None
-
-
-def line_problem(student, name: str, line: dict, x: torch.Tensor) -> str:
-    """What is wrong with the line of ``name``; a line showing the student's own (wrong) function is fine."""
-    label = LABELS[name]
-    if not close(line["x"], x):
-        return (f"the {label} line's x-values are not the x passed to plot_activations: plot each activation "
-                "against that x")
-    if not (close(line["y"], REFERENCE[name](x.double())) or close(line["y"], own_values(student, name, x))):
-        return f"the {label} line's y-values are not {name}(x) at each x passed to plot_activations"
-    return ""
-
-
-@graded("plot_activations")
-def test_plot_returns_figure(student):
-    """returns a Figure with a single axes"""
-    plotted_axes(student, PLOT_X)
-
-
-@graded("plot_activations")
-def test_plot_three_lines(student):
-    """draws exactly three lines, labelled ReLU, Sigmoid and Tanh"""
-    plotted_lines(student, PLOT_X)
-
-
-@graded("plot_activations")
-def test_plot_values(student):
-    """plots each activation against the given x"""
-    problems = [p for name, line in plotted_lines(student, PLOT_X).items()
-                if (p := line_problem(student, name, line, PLOT_X))]
-    # an activation that modifies x in place spoils the plot; that is charged to the activation only
-    if problems and not any(modifies(student, name, PLOT_X) for name in ACTIVATIONS):
-        fail(problems[0])
-
-
-@graded("plot_activations")
-def test_plot_legend(student):
-    """has a legend naming the three lines"""
-    legend = plotted_axes(student, PLOT_X)["legend"]
-    if not legend:
-        fail("the axes has no legend: call ax.legend() after plotting the labelled lines")
-    missing = [label for name, label in LABELS.items() if name not in {text.lower() for text in legend}]
-    if missing:
-        fail(f"the legend does not name {' or '.join(missing)}: give every line its label and call ax.legend()")
-
-
-# -- deep_gradient_norms ----------------------------------------------------
 # Calibrated on the contract's recipe over 40 seeds and six constructions (layers built before or
 # after drawing the batch, batches of 1 to 256 rows, randn or rand inputs): at depth 10 and width 64,
 # log10(first / last) lies in [-8.9, -7.1] for sigmoid, [-3.7, -2.0] for relu, [-2.8, -0.9] for tanh.
@@ -316,18 +23,18 @@ def gradient_norms(student, activation: str, depth: int = DEPTH, **kwargs: Any) 
     what = f"deep_gradient_norms({', '.join(args)})"
     value = student.call("deep_gradient_norms", activation, depth, **kwargs).value
     if not isinstance(value, list):
-        fail(f"{what} returned {kind(value)}, expected a list of {depth} Python floats")
+        fail(f"{what} returned {a_kind(value)}, expected a list of {depth} Python floats")
     if len(value) != depth:
         fail(f"{what} returned {len(value)} values, expected one per layer ({depth})")
     for i, v in enumerate(value):
         if type(v) is not float:
-            fail(f"entry {i} of {what} is {kind(v)}, expected a Python float: use .item()")
+            fail(f"entry {i} of {what} is {a_kind(v)}, expected a Python float: use .item()")
     if not all(math.isfinite(v) and v >= 0 for v in value):
         fail(f"{what} contains NaN, infinite or negative values: a norm is a finite number >= 0")
     return value
 
 
-def ratio(values: list[float], activation: str) -> float:
+def first_over_last(values: list[float], activation: str) -> float:
     """First layer's norm over the last layer's."""
     if values[-1] == 0:
         fail(f"the last layer's gradient norm in deep_gradient_norms({activation!r}, {len(values)}) is 0: call "
@@ -373,7 +80,7 @@ def test_deep_first_layer_first(student):
     """lists the first layer (closest to the input) first"""
     for activation in ACTIVATIONS:
         values = gradient_norms(student, activation)
-        if ratio(values, activation) >= 1:
+        if first_over_last(values, activation) >= 1:
             fail(f"in deep_gradient_norms({activation!r}, {DEPTH}) the first entry is not smaller than the last, "
                  "yet with default initialization gradients shrink towards the input. "
                  + likely_mistake(values, "Report layer.weight.grad.norm() for each layer, first layer first."))
@@ -383,7 +90,7 @@ def test_deep_first_layer_first(student):
 def test_deep_sigmoid_vanishes(student):
     """shows the vanishing gradients of a deep sigmoid network"""
     values = gradient_norms(student, "sigmoid")
-    if ratio(values, "sigmoid") >= VANISHED:
+    if first_over_last(values, "sigmoid") >= VANISHED:
         fail(f"in deep_gradient_norms('sigmoid', {DEPTH}) the first layer's gradient norm is not orders of "
              "magnitude smaller than the last layer's, as it must be when every layer multiplies the gradient "
              "by sigmoid's derivative (at most 0.25). "
@@ -398,7 +105,7 @@ def test_deep_uses_activation(student):
         fail("deep_gradient_norms gives the same norms for 'relu' and 'tanh'. "
              + likely_mistake(relu, "Does the activation argument select nn.ReLU or nn.Tanh?"))
     for activation, values in (("relu", relu), ("tanh", tanh)):
-        if ratio(values, activation) < VANISHED:
+        if first_over_last(values, activation) < VANISHED:
             fail(f"in deep_gradient_norms({activation!r}, {DEPTH}) the gradients vanish towards the input as "
                  f"fast as in a sigmoid network: does {activation!r} select {LABELS[activation]}?")
 
@@ -528,12 +235,12 @@ def construction(values: list[float], activation: str) -> tuple[int, float] | st
 
 def own_activation_wrong(student, activation: str) -> bool:
     """The student's own ``activation`` returns something other than PyTorch's (deep_gradient_norms may use it)."""
-    x = randn(4, 5, seed=8)
+    x = random_x(4, 5, seed=8)
     try:
         value = student.call(activation, x).value
     except CheckFailed:
         return False
-    return not same(value, REFERENCE[activation](x), ATOL)
+    return not agrees(value, REFERENCE[activation](x))
 
 
 def exact_call(activation: str) -> str:

@@ -12,25 +12,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder.check import (StudentRaised, expect_close, expect_float, expect_number, expect_tensor, fail, graded,
-                              kind_of)
+from autograder.check import (StudentRaised, a_class, close, expect_close, expect_eval_mode, expect_float,
+                              expect_model_called, expect_no_grad, expect_number, expect_tensor, fail, flat, graded,
+                              kind_of, randn, reraise_with_hint)
 from autograder.harness.functions import FUNCTIONS, function
 from autograder.harness.probes import build
 
-WARM_UP = ("torch._dynamo",)  # imported before forking (assignment.py): optimizers here and in the notebook
-
-
-def randn(*shape: int, seed: int, scale: float = 1.0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * scale
-
-
-def close(value: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
-    return value.shape == expected.shape and torch.allclose(value, expected, rtol=rtol, atol=atol)
-
-
-def flat(state: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Every entry of a state dict, in order, as one vector."""
-    return torch.cat([v.flatten() for v in state.values()])
+TOL = {"rtol": 1e-4, "atol": 1e-5}  # how close parameters and recorded numbers must come to the grader's run
 
 
 # -- SimpleNet ---------------------------------------------------------------------------------
@@ -44,9 +32,7 @@ def network(student, sizes: tuple[int, ...], inputs: list[torch.Tensor], hint: s
     try:
         data = student.probe("network", "SimpleNet", sizes=list(sizes), inputs=inputs)
     except StudentRaised as exc:
-        if hint and exc.exc_type != "NotImplementedError":
-            fail(f"{exc}: {hint}")
-        raise
+        reraise_with_hint(exc, hint)
     if not data["module"]:
         fail(f"SimpleNet{sizes} is a {data['class']}, expected an nn.Module: subclass nn.Module")
     return data
@@ -142,11 +128,6 @@ def optimizer_steps(student, kind: str, steps: int = STEPS) -> dict:
                          steps=steps)
 
 
-def returned(data: dict) -> str:
-    name = data["class"]
-    return "None" if name == "NoneType" else f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
-
-
 @pytest.mark.parametrize("kind,description", KINDS, ids=[k for k, _ in KINDS])
 @graded("make_optimizer")
 def test_optimizer_kind(student, kind, description):
@@ -161,7 +142,7 @@ def test_optimizer_kind(student, kind, description):
         raise
     cls, settings = OPTIMIZERS[kind]
     if data["class"] != cls.__name__:
-        fail(f"{call} returned {returned(data)}, expected {description}")
+        fail(f"{call} returned {a_class(data['class'])}, expected {description}")
     if data["given"] != [[True]]:
         fail(f"{call} does not optimise exactly the params it is given: pass params straight to the optimizer "
              "(they may be a generator such as model.parameters(), which can be read only once)")
@@ -184,8 +165,8 @@ def test_optimizer_unknown_name(student):
             if exc.exc_type != "ValueError":
                 fail(f"make_optimizer({kind!r}, params, lr) should raise ValueError; instead: {exc}")
         else:
-            fail(f"make_optimizer({kind!r}, params, lr) returned {returned(data)}: raise ValueError for any name "
-                 "other than 'sgd', 'momentum', 'rmsprop' or 'adam'")
+            fail(f"make_optimizer({kind!r}, params, lr) returned {a_class(data['class'])}: raise ValueError for any "
+                 "name other than 'sgd', 'momentum', 'rmsprop' or 'adam'")
 
 
 # -- the models, data and references of train_one_epoch, evaluate and fit --------------------------
@@ -251,7 +232,7 @@ def epoch_trained(student) -> dict:
                          lr=EPOCH_LR, momentum=EPOCH_MOMENTUM, device="cpu")
 
 
-def trained(clear: bool) -> tuple[torch.Tensor, float]:
+def reference_trained(clear: bool) -> tuple[torch.Tensor, float]:
     """The parameters after one epoch with SGD and momentum (zero_grad or not), and its mean loss."""
     model = build(SPEC, EPOCH_STATE)
     loss = reference_epoch(model, EPOCH_DATA, torch.optim.SGD(model.parameters(), lr=EPOCH_LR,
@@ -260,7 +241,7 @@ def trained(clear: bool) -> tuple[torch.Tensor, float]:
 
 
 def trained_state(clear: bool) -> torch.Tensor:
-    return trained(clear)[0]
+    return reference_trained(clear)[0]
 
 
 @graded("train_one_epoch")
@@ -304,7 +285,7 @@ def test_epoch_mean_loss(epoch_at_rest):
 def test_epoch_updates(epoch_trained):
     """updates the parameters like zero_grad, forward, loss, backward, step for each batch"""
     params, expected = flat(epoch_trained["state"]), trained_state(clear=True)
-    if close(params, expected):
+    if close(params, expected, **TOL):
         return
     events, n = epoch_trained["events"], len(batches(EPOCH_DATA))
     if events.count("step") != n:
@@ -312,10 +293,10 @@ def test_epoch_updates(epoch_trained):
              "after backward()")
     if events.count("backward") != n:
         fail(f"backward() ran {events.count('backward')} time(s) for {n} batches: call loss.backward() once per batch")
-    if close(params, trained_state(clear=False)):
+    if close(params, trained_state(clear=False), **TOL):
         fail("the parameters after one epoch are what they would be without optimizer.zero_grad(): the gradients "
              "of earlier batches were added to each new one. Call optimizer.zero_grad() before each backward()")
-    if close(params, flat(EPOCH_STATE)):
+    if close(params, flat(EPOCH_STATE), **TOL):
         fail("the parameters did not change, although step() ran once per batch: are the gradients cleared between "
              "backward() and step()? Call optimizer.zero_grad() before the forward pass (or right after step())")
     fail("the parameters after one epoch differ from a correct epoch (zero_grad, forward, loss, backward, step for "
@@ -330,9 +311,9 @@ def test_epoch_loss_while_training(epoch_trained, epoch_at_rest):
         fail(f"train_one_epoch called the model {calls} times for {n} batches: make one forward pass per batch, "
              "and record the loss you call backward() on (loss.item()) rather than calling the model again, "
              "after the step or after the loop")
-    expected_state, expected_loss = trained(clear=True)
+    expected_state, expected_loss = reference_trained(clear=True)
     at_rest = epoch_at_rest["value"]
-    if not (close(flat(epoch_trained["state"]), expected_state) and type(at_rest) in (int, float)
+    if not (close(flat(epoch_trained["state"]), expected_state, **TOL) and type(at_rest) in (int, float)
             and abs(at_rest - mean_loss_at_rest()) <= 1e-6 + 1e-5 * abs(at_rest)):
         return  # wrong updates or a wrong mean: charged to test_epoch_updates or test_epoch_mean_loss only
     expect_number(epoch_trained["value"], expected_loss, rtol=1e-5, atol=1e-6,
@@ -345,8 +326,7 @@ def test_epoch_loss_while_training(epoch_trained, epoch_at_rest):
 def test_epoch_train_mode(epoch_trained):
     """runs the model in train mode"""
     forwards = epoch_trained["forwards"]
-    if not forwards:
-        fail("train_one_epoch never called the model: compute outputs = model(inputs) for each batch")
+    expect_model_called(forwards, "train_one_epoch", "compute outputs = model(inputs) for each batch")
     if not all(f["training"] for f in forwards):
         fail("the model was in eval mode during train_one_epoch: call model.train() before the loop (a model "
              "may arrive in eval mode, for example after evaluate)")
@@ -401,18 +381,15 @@ def test_evaluate_float(evaluated):
 @graded("evaluate")
 def test_evaluate_eval_mode(evaluated):
     """runs the model in eval mode"""
-    if not evaluated["forwards"]:
-        fail("evaluate never called the model: compute model(inputs) for each batch")
-    if any(f["training"] for f in evaluated["forwards"]):
-        fail("evaluate ran the model in training mode: call model.eval() before the loop (the model may arrive in "
-             "train mode, for example after train_one_epoch)")
+    expect_model_called(evaluated["forwards"], "evaluate", "compute model(inputs) for each batch")
+    expect_eval_mode(evaluated["forwards"], "evaluate", fix="call model.eval() before the loop (the model may arrive "
+                     "in train mode, for example after train_one_epoch)")
 
 
 @graded("evaluate")
 def test_evaluate_no_grad(evaluated):
     """runs the model without gradient tracking"""
-    if any(f["grad_enabled"] for f in evaluated["forwards"]):
-        fail("gradients were tracked during evaluate: run the forward passes inside `with torch.no_grad():`")
+    expect_no_grad(evaluated["forwards"], "evaluate")
 
 
 @graded("evaluate")
@@ -477,7 +454,7 @@ def test_fit_keys(fitted):
 def test_fit_order(fitted):
     """calls train_one_epoch, then evaluate, once each per epoch"""
     if not fitted["stubbed"]:
-        if not close(flat(fitted["state"]), reference_fit(FIT_VAL)[0]):
+        if not close(flat(fitted["state"]), reference_fit(FIT_VAL)[0], **TOL):
             fail(f"fit calls neither train_one_epoch nor evaluate, and the model after fit(..., epochs={EPOCHS}) "
                  f"differs from {EPOCHS} epochs of training on train_loader: call train_one_epoch, then evaluate, "
                  "once each per epoch")
@@ -500,7 +477,8 @@ def test_fit_arguments(fitted):
     if not fitted["stubbed"]:
         value = fitted["value"]
         accuracies = numbers(value.get("val_accuracy")) if isinstance(value, dict) else None
-        if accuracies is not None and close(accuracies, numbers(reference_fit(FIT_TRAIN)[1]["val_accuracy"])):
+        if accuracies is not None and close(accuracies, numbers(reference_fit(FIT_TRAIN)[1]["val_accuracy"]),
+                                            **TOL):
             fail("the validation accuracies were measured on the training data: evaluate on val_loader")
         return
     for call in fitted["calls"]:
@@ -531,5 +509,5 @@ def test_fit_history(fitted):
             fail(f"fit(..., epochs={EPOCHS}) recorded {len(got)} value(s) in {key!r}: record one per epoch")
         if not all(type(v) is float for v in got):
             fail(f"fit's {key!r} holds {', '.join(sorted({kind_of(v) for v in got}))} values, expected Python floats")
-        if not close(numbers(got), numbers(expected[key])):
+        if not close(numbers(got), numbers(expected[key]), **TOL):
             fail(f"fit's {key!r} does not hold {source} in each epoch, in epoch order")
