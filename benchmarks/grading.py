@@ -8,7 +8,6 @@ the targets goes to stdout. Timings are only meaningful on a quiet machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -26,6 +25,7 @@ import torch
 from nbgrader.api import Gradebook
 
 from autograder.limits import Limits
+from autograder.result import GRADED, SubmissionResult, load_all
 from autograder.release import IGNORE, assignment_names, nbgrader, nbgrader_course
 from autograder.sandbox import Sandbox, Worker, describe_mode
 
@@ -56,17 +56,16 @@ def submit(folder: Path, students: list[str], names: list[str]) -> Path:
     return folder
 
 
-def kit(submitted: Path, out: Path, jobs: int, skip: str | None = None) -> tuple[float, list[dict]]:
+def kit(submitted: Path, out: Path, jobs: int, skip: str | None = None) -> tuple[float, list[SubmissionResult]]:
     """Whole-process seconds of ``python -m autograder grade``, and the results.json files it wrote."""
     argv = [sys.executable, "-m", "autograder", "grade", str(submitted), "--out", str(out), "-j", str(jobs), "-q"]
     argv += ["--skip", skip] if skip else []
     seconds = timed(lambda: subprocess.run(argv, cwd=ROOT, capture_output=True, text=True), "autograder grade")
-    results = [json.loads(p.read_text()) for p in sorted(out.glob("*/*/results.json"))]
+    results = load_all(out)
     for r in results:
-        top = sum(t["max_score"] for t in r["tests"])
-        if r["extra_data"]["status"] != "graded" or r["score"] < top:
-            log(f"warning: the kit gave {r['extra_data']['student']}/{r['extra_data']['assignment']} "
-                f"{r['score']}/{top} ({r['extra_data']['status']}): the instructor notebook should get full marks")
+        if r.status != GRADED or r.score < r.max_score:
+            log(f"warning: the kit gave {r.student}/{r.assignment} {r.score:g}/{r.max_score:g} ({r.status}): "
+                "the instructor notebook should get full marks")
     return seconds, results
 
 
@@ -142,7 +141,7 @@ class Rounds:
     kit: dict[int, list[float]] = field(default_factory=lambda: {1: [], 2: []})  # whole-run seconds by -j
     inside: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # the kit's, -j 1
     nbgrader: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    results: list[dict] = field(default_factory=list)
+    results: list[SubmissionResult] = field(default_factory=list)
 
     def nbgrader_totals(self) -> list[float]:
         return [sum(run) for run in zip(*self.nbgrader.values())]
@@ -236,7 +235,7 @@ def main() -> None:
 
     kit_total, kit_j2 = median(rounds.kit[1]), median(rounds.kit[2])
     nb_total = median(rounds.nbgrader_totals()) if rounds.nbgrader else None
-    peaks = [r["extra_data"]["peak_memory_mb"] for r in results if "peak_memory_mb" in r["extra_data"]]
+    peaks = [r.memory_mb for r in results if r.memory_mb]
     full = names == every  # the targets of one submission are for all five assignments
     what = f"one submission ({len(names)} assignment{'s' * (len(names) > 1)}, median of {args.repeat})"
     what_many = args.assignment or f"a submission of {len(names)} assignment{'s' * (len(names) > 1)}"
@@ -265,7 +264,7 @@ def main() -> None:
                   verdict(max(peaks) < 2048)],
                  ["peak memory per worker, median", f"{median(peaks):.0f} MB", "", ""]]
     else:
-        rows.append(["peak memory per worker", "n/a (no `peak_memory_mb` in results.json)", "< 2048 MB", "n/a"])
+        rows.append(["peak memory per worker", "n/a (no peak memory in the results)", "< 2048 MB", "n/a"])
     print(markdown(["figure", "measured", "target", "met"], rows))
 
     print()
