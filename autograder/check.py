@@ -62,12 +62,10 @@ def classes(n: int, c: int, seed: int) -> torch.Tensor:
 
 
 # -- verdicts: whether, not why (the expect_* functions fail with a message instead) --------------------------
-def close(value: Any, expected: torch.Tensor, rtol: float, atol: float, equal_nan: bool = False,
-          same_dtype: bool = False) -> bool:
-    """``value`` is a tensor of ``expected``'s shape (and, with ``same_dtype``, its dtype) whose values lie within
-    ``atol + rtol * |expected|``. Without ``same_dtype``, tensors of different dtypes raise, as torch.allclose does."""
-    return (isinstance(value, torch.Tensor) and value.shape == expected.shape
-            and (not same_dtype or value.dtype == expected.dtype)
+def close(value: Any, expected: torch.Tensor, rtol: float, atol: float, equal_nan: bool = False) -> bool:
+    """``value`` is a tensor of ``expected``'s shape and dtype whose values lie within ``atol + rtol * |expected|``
+    (a float64 answer to a float32 question is not close: torch.allclose would raise on it)."""
+    return (isinstance(value, torch.Tensor) and value.shape == expected.shape and value.dtype == expected.dtype
             and torch.allclose(value, expected, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 

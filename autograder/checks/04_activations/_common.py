@@ -34,7 +34,7 @@ def random_x(*shape: int, seed: int, dtype: torch.dtype = torch.float32) -> torc
 
 def agrees(value: Any, expected: torch.Tensor) -> bool:
     """``value`` is a tensor of ``expected``'s shape and dtype, within ``ATOL`` of it (NaN where it is NaN)."""
-    return close(value, expected, rtol=0, atol=ATOL, equal_nan=True, same_dtype=True)
+    return close(value, expected, rtol=0, atol=ATOL, equal_nan=True)
 
 
 def modifies(student, name: str, x: torch.Tensor) -> bool:
