@@ -191,7 +191,7 @@ def expect_path(name: str, value: list, expected: torch.Tensor, mistakes: dict[s
     if torch.allclose(got, expected, rtol=RTOL, atol=ATOL):
         return
     for diagnosis, wrong in mistakes.items():
-        if torch.allclose(got, wrong[first:], rtol=RTOL, atol=ATOL):
+        if torch.allclose(got, wrong[first:first + len(got)], rtol=RTOL, atol=ATOL):
             fail(f"the parameters {name} returned ({what}) differ from {OPTIMIZER_NAMES[name]}'s: {diagnosis}")
     bad = next(i for i in range(len(got)) if not torch.allclose(got[i], expected[i], rtol=RTOL, atol=ATOL))
     err = (got[bad].double() - expected[bad].double()).abs().max().item()
