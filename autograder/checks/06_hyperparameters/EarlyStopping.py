@@ -44,8 +44,8 @@ def expect_returns(student, kwargs: dict, losses: list[float]) -> None:
             fail(f"step() returned {a_kind(value)}, expected True or False")
         if value != want["returned"]:
             patience = kwargs.get("patience", 3)
-            fail(f"{label(kwargs, losses, i)}: step returned {value}, expected {want['returned']}: it returns True "
-                 f"once {patience} consecutive calls have not improved (a call improves when its loss is below "
+            fail(f"{label(kwargs, losses, i)}: step returned {value}, which is wrong there: it returns True "
+                 f"once {patience} consecutive call(s) have not improved (a call improves when its loss is below "
                  "best - min_delta; an equal loss does not improve), and goes on returning True while none does")
 
 

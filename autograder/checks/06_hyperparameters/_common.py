@@ -196,7 +196,8 @@ def expect_path(name: str, value: list, expected: torch.Tensor, mistakes: dict[s
     bad = next(i for i in range(len(got)) if not torch.allclose(got[i], expected[i], rtol=RTOL, atol=ATOL))
     err = (got[bad].double() - expected[bad].double()).abs().max().item()
     fail(f"the parameters {name} returned ({what}) differ from {OPTIMIZER_NAMES[name]}'s from step {first + bad + 1} "
-         f"on (largest error there {err:.1e}, allowed {ATOL:.0e} + {RTOL:.0e} x |expected|)")
+         f"on (largest error there {err:.1e}, allowed {ATOL:.0e} + {RTOL:.0e} x |expected|); note that every run "
+         "starts from state={}: keep everything that carries over between steps in state, nothing in globals")
 
 
 def check_run(student, name: str, hp: dict, seed: int, shape: tuple = SHAPES[0], scale: float = 1.0,

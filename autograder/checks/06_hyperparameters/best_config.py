@@ -1,5 +1,5 @@
 """The hidden checks of best_config, called directly on records like run_experiments's."""
-from autograder.check import StudentRaised, a_kind, fail, graded
+from autograder.check import StudentRaised, a_kind, fail, graded, reraise_with_hint
 
 NAME = "best_config"
 
@@ -17,7 +17,12 @@ RECORDS = [record(1, val_accuracy=0.91, val_loss=0.30), record(2, val_accuracy=0
 
 
 def best(student, records: list, what: str, **kwargs) -> object:
-    call = student.call(NAME, records, **kwargs)
+    try:
+        call = student.call(NAME, records, **kwargs)
+    except StudentRaised as exc:
+        hint = ("the records of failed runs have an 'error' and no 'metrics': leave them out"
+                if exc.exc_type == "KeyError" and any("error" in r for r in records) else "")
+        reraise_with_hint(exc, hint)
     if call.args_after[0] != records:
         fail(f"{NAME} changed the records it was given ({what}): leave the list as it is (sorted() makes a "
              "new list, .sort() changes the caller's)")
@@ -55,6 +60,9 @@ def expect_value_error(student, records: list, what: str) -> None:
     try:
         value = student.call(NAME, records).value
     except StudentRaised as exc:
+        if exc.exc_type == "KeyError" and records:
+            fail(f"{NAME}(records) should raise ValueError when {what}; instead it: {exc}: the records of failed "
+                 "runs have an 'error' and no 'metrics', so leave them out, then raise ValueError if none is left")
         if exc.exc_type != "ValueError":
             fail(f"{NAME}(records) should raise ValueError when {what}; instead it: {exc}")
         return

@@ -14,6 +14,11 @@ def product(space: dict) -> list[dict]:
     return [dict(zip(space, values)) for values in itertools.product(*space.values())]
 
 
+def canonical(config: dict) -> str:
+    """A config as text, whatever the order of its keys."""
+    return repr(sorted(config.items(), key=lambda item: item[0]))
+
+
 def configs(student, space: dict) -> tuple[list, dict]:
     call = student.call(NAME, space)
     value = call.value
@@ -37,8 +42,8 @@ def expect_grid(student, space: dict) -> None:
     keys = [c for c in value if set(c) != set(space)]
     if keys:
         fail(f"{what} returned a config with the keys {sorted(keys[0])}, expected exactly the keys of space")
-    if sorted(map(repr, value)) != sorted(map(repr, expected)):
-        if len({repr(sorted(c.items())) for c in value}) < len(value):
+    if sorted(map(canonical, value)) != sorted(map(canonical, expected)):
+        if len(set(map(canonical, value))) < len(value):
             fail(f"{what} returned some combinations more than once and others not at all: if you reuse one "
                  "dict and change it, every entry of the list is that same dict; make a new dict per combination")
         fail(f"{what} does not return every combination of the values")
@@ -82,5 +87,5 @@ def test_grid_space_unchanged(student):
     value, after = configs(student, space)
     if after != space:
         fail(f"{NAME} changed the space it was given: leave its dict and lists as they were")
-    if len({repr(sorted(c.items())) for c in value}) != len(value) or len(value) != 4:
+    if len(set(map(canonical, value))) != len(value) or len(value) != 4:
         fail(f"{NAME}(space) did not return 4 different configs for 2 x 2 values: make a new dict per combination")
