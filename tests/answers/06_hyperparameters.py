@@ -187,6 +187,9 @@ WRONG = {
     optimizer.step()
     state["buf"] = optimizer.state[p]["momentum_buffer"].clone()
     return p.detach().clone()'''),
+        "Nesterov momentum": _sgd('''    v = state.get("v")
+    state["v"] = grad.clone() if v is None else momentum * v + grad
+    return param - lr * (grad + momentum * state["v"])'''),
         "momentum hard-coded": _sgd('''    if "v" not in state:
         state["v"] = grad.clone()
     else:
@@ -226,6 +229,12 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8):
         "bias correction of m only": _adam_with(v_hat=""),
         "bias correction of v only": _adam_with(m_hat=""),
         "eps inside the square root": _adam_with(denom="(v_hat + eps).sqrt()"),
+        "step count starts at 0": _adam('''    beta1, beta2 = betas
+    t = state.get("t", 0)
+    m = beta1 * state.get("m", torch.zeros_like(param)) + (1 - beta1) * grad
+    v = beta2 * state.get("v", torch.zeros_like(param)) + (1 - beta2) * grad * grad
+    state["t"], state["m"], state["v"] = t + 1, m, v
+    return param - lr * (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + eps)'''),
         "step count in a global": _IMPORTS + '''
 _t = 0
 
@@ -342,6 +351,10 @@ def adam_step(param, grad, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         "mode ignored": _best_with(better="value > best[0]"),
         "later record wins a tie": _best_with(better='(value >= best[0] if mode == "max" else value <= best[0])'),
         "returns the record": _best_with(part=""),
+        "returns the best metric's value": _best('''    values = [r["metrics"][metric] for r in records if "error" not in r]
+    if not values:
+        raise ValueError("no record qualifies")
+    return max(values) if mode == "max" else min(values)'''),
         "failed runs not left out": _best('''    key = lambda r: r["metrics"][metric]
     if not records:
         raise ValueError("no records")
