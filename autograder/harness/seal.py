@@ -63,7 +63,10 @@ class Seal:
             now = read()
             if len(now) == len(names) and all(map(operator.is_, map(now.get, names), values)):
                 continue
-            found += [f"changed {label}.{name}" for name in sorted(then.keys() | now.keys())
+            # not __warningregistry__: the warnings module adds it to a module where a warning arises in one of its
+            # frames (a ResourceWarning for a file the student's code left open, say): bookkeeping, not tampering
+            differ = (then.keys() | now.keys()) - {"__warningregistry__"}
+            found += [f"changed {label}.{name}" for name in sorted(differ)
                       if then.get(name, self) is not now.get(name, self) and not _submodule(label, now.get(name))]
         return found
 

@@ -22,11 +22,6 @@ from ..errors import summary
 from ..probes import build, lookup, probe
 from ..values import export
 
-# Where student code leaves a file open, say, its ResourceWarning arises in a probe's frame here, and the warnings
-# module adds __warningregistry__ to this module, which the seal would report as tampering: it is here from the start
-# (the seal compares only which object it is, never its contents).
-__warningregistry__: dict = {}
-
 
 def _class(value: Any) -> str:
     return type(value).__name__
