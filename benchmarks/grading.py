@@ -173,7 +173,7 @@ def one_submission(scratch: Path, names: list[str], repeat: int, course: Path | 
             rounds.results += found
             if workers == 1:
                 for r in found:
-                    rounds.inside[r["extra_data"]["assignment"]].append(r["execution_time"])
+                    rounds.inside[r.assignment].append(r.seconds)
             log(f"kit: {seconds:.1f} s")
         for name in names if course else []:
             rounds.nbgrader[name].append(autograde(course, name))
