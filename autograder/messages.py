@@ -62,7 +62,7 @@ def _hint(kind: str, message: str, where: str, context: Context) -> str:
 
 def raised_message(name: str, error: dict, context: Context = Context()) -> str:
     """A student-facing sentence for an exception raised by graded name ``name``."""
-    if error.get("type") == "NotImplementedError":
+    if error.get("type") == "NotImplementedError" and error.get("raised"):  # the stub's own, not torch's
         function = error.get("function")
         if function and function not in (name, "<module>", "__init__", "forward"):
             return f"{name} calls {function}, which is not implemented yet"

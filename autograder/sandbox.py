@@ -575,7 +575,8 @@ def _envelope(reply: Any) -> dict[str, Any]:
             raise wire.WireError("a malformed reply")
         clean = {k: str(error.get(k, ""))[:cap] if isinstance(error.get(k, ""), str) else "?"
                  for k, cap in _ERROR_FIELDS.items()}
-        reply = {"error": {**clean, "forbidden": error.get("forbidden") is True}}
+        flags = {k: error.get(k) is True for k in ("forbidden", "raised")}
+        reply = {"error": {**clean, **flags}}
     return {**reply, "threads": threads, "tampered": tampered}
 
 

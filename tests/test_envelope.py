@@ -135,7 +135,7 @@ def test_an_error_without_a_type_is_reported_as_unknown(workers):
 
 
 def test_not_implemented_says_so(workers):
-    student = student_answering(workers, {"error": {**ERROR, "type": "NotImplementedError"}})
+    student = student_answering(workers, {"error": {**ERROR, "type": "NotImplementedError", "raised": True}})
     assert failure(student.probe, "call", "mse_loss") == (
         "mse_loss is not implemented yet: it still raises NotImplementedError")
 
@@ -369,3 +369,25 @@ def test_a_student_and_the_unreadable_stand_in_offer_the_checks_the_same_interfa
     assert isinstance(Student([], SimpleNamespace(limits=Limits())), Submission) and isinstance(unreadable, Submission)
     with pytest.raises(CheckFailed, match="not graded: not a notebook"):
         unreadable.call("f", torch.ones(1), forbid=("sum",))
+
+
+def test_torchs_own_not_implemented_error_is_not_called_a_stub():
+    """A bool relu_grad made torch raise NotImplementedError; "not implemented yet" sent the student to a stub
+    they had already filled."""
+    from autograder.harness.errors import describe
+    from autograder.messages import raised_message
+
+    import linecache
+
+    source = ("import torch\ndef relu_grad(x):\n    return torch.ones(2, dtype=torch.bool).neg()\n"
+              "def stub(x):\n    raise NotImplementedError()\n")
+    linecache.cache["<cell 4>"] = (len(source), None, source.splitlines(True), "<cell 4>")  # as the worker does
+    ns: dict = {}
+    exec(compile(source, "<cell 4>", "exec"), ns)
+    for name, own in (("relu_grad", False), ("stub", True)):
+        try:
+            ns[name](None)
+        except Exception as exc:
+            error = describe(exc)
+        assert error["raised"] is own
+        assert ("is not implemented yet" in raised_message(name, error)) is own, raised_message(name, error)

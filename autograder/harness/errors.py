@@ -34,7 +34,8 @@ def student_line(frame: FrameType | None) -> str:
 
 def describe(exc: BaseException) -> dict:
     """Exception summary that shows only frames from the student's cells, where as "code cell N, line L: code"."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(CELL_PREFIX)]
+    stack = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in stack if f.filename.startswith(CELL_PREFIX)]
     where, function = "", ""
     if frames:
         last = frames[-1]
@@ -47,7 +48,10 @@ def describe(exc: BaseException) -> dict:
     except Exception:
         message = "<unprintable message>"
     return {"type": type(exc).__name__, "message": message, "where": where, "function": function,
-            "forbidden": isinstance(exc, ForbiddenCall)}
+            "forbidden": isinstance(exc, ForbiddenCall),
+            # by a raise statement of the notebook (a stub's NotImplementedError), not inside torch (its own)
+            "raised": bool(stack) and stack[-1].filename.startswith(CELL_PREFIX)
+            and (stack[-1].line or "").lstrip().startswith("raise")}
 
 
 def summary(exc: BaseException) -> str:

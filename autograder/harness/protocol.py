@@ -37,6 +37,8 @@ class ErrorInfo(TypedDict, total=False):
     message: str
     where: str      # the notebook's own frames, as "code cell N, line M"
     function: str
+    forbidden: bool  # a forbidden torch operation (the from-scratch watch)
+    raised: bool     # by a raise statement of the notebook, not inside a library it called
 
 
 class Reply(TypedDict, total=False):
