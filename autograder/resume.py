@@ -24,18 +24,18 @@ PACKAGE = Path(__file__).resolve().parent
 # other module of the package regrades (a new module decides marks until it is listed here)
 PRESENTATION = ("audit.py", "bundle.py", "export.py", "pages.py", "release.py", "report.py")
 # where assignments keep their own files: hidden checks, and the sandbox side of their probes
-_OWN = (("checks",), ("harness", "assignments"))
+_OWN = ("checks", "harness/assignments")
 
 
 def marking_files(assignment: Assignment) -> list[Path]:
     """The files whose code decides ``assignment``'s marks."""
     def decides(path: Path) -> bool:
-        parts = path.relative_to(PACKAGE).parts
+        relative = path.relative_to(PACKAGE)
         for folder in _OWN:
-            owner = parts[len(folder)] if parts[:len(folder)] == folder and len(parts) > len(folder) else ""
-            if re.match(r"\d\d_", owner) and owner.removesuffix(".py") != assignment.id:
-                return False  # another assignment's
-        return parts != (path.name,) or path.name not in PRESENTATION
+            if relative.is_relative_to(folder):  # its owner: "05_name" of 05_name.py or of 05_name/...
+                owner = Path(relative.relative_to(folder).parts[0]).stem
+                return not re.match(r"\d\d_", owner) or owner == assignment.id
+        return relative.as_posix() not in PRESENTATION
 
     code = [p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts and decides(p)]
     return sorted({*code, *assignment.files})  # its checks' data files too
