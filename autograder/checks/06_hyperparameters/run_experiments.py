@@ -98,7 +98,7 @@ def test_experiments_log(student, ran):
         fail(f"{NAME} overwrote the lines already in log_path: open it for appending ('a'), not 'w'")
     new = lines[1:]
     if not text.endswith("\n"):
-        fail(f"the log does not end with a newline: write each record as json.dumps(record) + '\\n'")
+        fail("the log does not end with a newline: write each record as json.dumps(record) + '\\n'")
     if len(new) != len(CONFIGS):
         fail(f"{NAME} wrote {len(new)} lines for {len(CONFIGS)} runs: one JSON object per line, one line per run "
              "(a failed one included)")
