@@ -66,3 +66,27 @@ def answer_batch(tmp_path_factory) -> dict[str, audit.Audit]:
     """Every stored answer of every assignment, the instructor's and the release notebook, graded in one
     batch by ``autograder.audit`` (``SLOW`` names in a second pass); an ``Audit`` per assignment."""
     return audit.run(ASSIGNMENTS, tmp_path_factory.mktemp("answers"), limits=LIMITS, workers=2)
+
+
+CHROMIUM = Path(os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright's client (``./kit test`` installs both as root);
+    the tests that need it are skipped, saying why, where it is missing."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="Playwright's Python client is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set KIT_CHROMIUM)")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page per test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
