@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import modes, notebook, result
+from . import lateness, modes, notebook, result
 from .assignment import Assignment, Job, Selection, warm_up
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
@@ -113,6 +113,8 @@ def grade_job(job: Job, out_dir: Path, sandbox: Sandbox, selection: Selection) -
     finally:
         sandbox.close()  # what this process made; a batch's lanes and server belong to the batch
     res = _merge(res, out_dir, selection)
+    submitted, res.submitted_from = lateness.submission_time(job.path)
+    res.submitted = submitted.isoformat() if submitted else ""
     res.fingerprint = fingerprint(job, sandbox.limits, selection)
     res.sandbox = modes.mode().name
     path = result.save(res, out_dir)
@@ -163,7 +165,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, sandbox: Sandbox, selection: Sel
                 if time.monotonic() - started > budget:
                     proc.kill()
     results = result.load_all(out_dir)
-    result.write_grades_csv(results, out_dir / "grades.csv")
+    result.write_grades_csv(results, out_dir / "grades.csv", lateness.load(out_dir))
     keys = {(j.student, j.assignment.id) for j in jobs}
     return [r for r in results if (r.student, r.assignment) in keys]
 

@@ -1,6 +1,6 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
-The inputs are the notebook's bytes, the code that decides the marks (the grader's whole package but for
+The inputs are the notebook's bytes and nbgrader's timestamp beside it, the code that decides the marks (the grader's whole package but for
 other assignments' files and the modules that only present results, ``PRESENTATION``), the limits, the
 selection of graded names and the sandbox mode (a result graded without a sandbox is not kept by a run that
 has one). Torch-free, so that a run can tell before it starts the sandbox whether it needs one.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import result
 from .assignment import Assignment, Job, Selection
+from .lateness import TIMESTAMP_FILE
 from .limits import Limits
 from .modes import mode
 from .notebook import NotebookError, read_bytes
@@ -58,10 +59,20 @@ def _notebook(path: Path) -> str:
         return f"unreadable: {exc}"
 
 
+def _timestamp(notebook: Path) -> str:
+    """nbgrader's timestamp.txt beside the notebook, which the result records: the same notebook handed in again
+    at another time is graded again."""
+    try:
+        return read_bytes(notebook.parent / TIMESTAMP_FILE, 1024).decode(errors="replace")
+    except NotebookError:
+        return ""
+
+
 def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
-    """What a result is graded from: the notebook, the grading code, the limits, the selection, the mode."""
+    """What a result is graded from: the notebook and its timestamp, the grading code, the limits, the selection,
+    the mode."""
     digest = hashlib.sha256()
-    for part in (_notebook(job.path), _code(job.assignment), repr(limits), repr(sorted(selection.only or ())),
+    for part in (_notebook(job.path), _timestamp(job.path), _code(job.assignment), repr(limits), repr(sorted(selection.only or ())),
                  repr(sorted(selection.skip)), mode().name):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
