@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import lateness, modes, notebook, result
+from . import lateness, modes, notebook, result, written
 from .assignment import Assignment, Job, Selection, warm_up
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
@@ -82,10 +82,7 @@ def _summary(status: str, reason: str, student: Student | Unreadable, cells: lis
         return "\n".join(lines)
     for run in student.problems():
         lines.append(str(run)[0].upper() + str(run)[1:])
-    written = [c for c in cells if c.is_written_answer]
-    for cell in written:
-        words = len(cell.source.replace("YOUR ANSWER HERE", "").split())
-        lines.append(f"{cell.grade_id}: written answer, graded by hand ({words} words)")
+    lines += map(str, written.find(cells, written.release_cells(assignment.release)))
     return "\n".join(lines)
 
 

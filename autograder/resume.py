@@ -44,10 +44,13 @@ def marking_files(assignment: Assignment) -> list[Path]:
 
 @cache
 def _code(assignment: Assignment) -> str:
-    """A digest of the code that decides ``assignment``'s marks."""
+    """A digest of the code that decides ``assignment``'s marks and messages, and of its release notebook, where
+    the results find a written answer whose metadata an editor removed."""
     digest = hashlib.sha256()
     for path in marking_files(assignment):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    if assignment.release.is_file():
+        digest.update(b"release\0" + assignment.release.read_bytes())
     return digest.hexdigest()
 
 
