@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .notebook import NotebookError, read_bytes
 from .result import GRADED, SubmissionResult
 
 POLICY_FILE = "late.toml"
@@ -87,9 +88,11 @@ def submission_time(notebook: Path) -> tuple[datetime | None, str]:
     else the notebook's own modification time (saying why where a timestamp.txt could not be read); (None, why)
     where neither exists."""
     stamp, why = notebook.parent / TIMESTAMP_FILE, ""
-    if stamp.is_file() and not stamp.is_symlink():
+    if os.path.lexists(stamp):
         try:
-            return parse_timestamp(stamp.read_text(errors="replace")[:200].strip()), FROM_TIMESTAMP
+            return parse_timestamp(read_bytes(stamp, 1024).decode(errors="replace").strip()), FROM_TIMESTAMP
+        except NotebookError:  # a link, a pipe, a large file: not one nbgrader wrote
+            why = f" ({TIMESTAMP_FILE} is not a small regular file)"
         except (ValueError, OverflowError) as exc:
             why = f" ({TIMESTAMP_FILE} is not a time: {str(exc)[:100]})"
     try:

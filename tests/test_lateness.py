@@ -48,6 +48,11 @@ def test_the_submission_time_comes_from_timestamp_txt_else_the_file_time(tmp_pat
     (tmp_path / "timestamp.txt").write_text("yesterday-ish")
     when, source = submission_time(notebook)
     assert when == datetime.fromtimestamp(1_700_000_000, UTC) and source.startswith("file time (timestamp.txt is not")
+    (tmp_path / "timestamp.txt").write_text("2026-12-01 23:59:59 UTC" + " " * 5000)
+    assert submission_time(notebook)[1] == "file time (timestamp.txt is not a small regular file)"
+    (tmp_path / "timestamp.txt").unlink()
+    (tmp_path / "timestamp.txt").symlink_to("/etc/hostname")
+    assert submission_time(notebook)[1] == "file time (timestamp.txt is not a small regular file)"
     assert submission_time(tmp_path / "missing.ipynb") == (None, "no notebook, no timestamp.txt")
 
 
