@@ -8,6 +8,7 @@ taken as the answer, question and all: shown to the grader rather than lost.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +59,8 @@ def find(cells: list[Cell], release: list[Cell]) -> list[WrittenAnswer]:
     if not expected:
         return [WrittenAnswer(g, c.source, METADATA) for g, c in marked.items()]
     keys = [_key(c) for c in cells]
-    unique = {k: i for i, k in enumerate(keys) if keys.count(k) == 1 and k[1]}  # place-markers: once, not empty
+    counts = Counter(keys)  # linear: a notebook may hold a million cells
+    unique = {k: i for i, k in enumerate(keys) if counts[k] == 1 and k[1]}  # place-markers: once, not empty
     unchanged = {_key(c) for c in release if not c.is_written_answer}
     answers = []
     for answer in expected:
