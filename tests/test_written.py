@@ -2,6 +2,7 @@
 it (tests/fidelity/variants.py's notebooks), or reported missing; no grading but one end-to-end run."""
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
 from pathlib import Path
@@ -99,8 +100,9 @@ def test_without_a_release_the_metadata_alone_finds_answers():
     assert written.release_cells(Path("/nonexistent/x.ipynb")) == []
 
 
-def test_grading_lists_answers_found_by_place_and_missing_ones(tmp_path):
-    """One end-to-end run of 01 (-j 1): Colab's save, one with the answer deleted, and nbgrader's timestamp."""
+def test_grading_lists_answers_found_by_place_and_missing_ones_and_records_the_time(tmp_path):
+    """One end-to-end run of 01 (-j 1): Colab's save with nbgrader's timestamp, late under the grades folder's
+    policy, and one with the answer deleted."""
     a = Assignment("01_loss_functions")
     submitted = tmp_path / "submitted"
     colab, gone = _build(variants.colab, submitted, a), submitted / "gone" / a.id
@@ -109,6 +111,8 @@ def test_grading_lists_answers_found_by_place_and_missing_ones(tmp_path):
     del raw["cells"][_answer_at()]
     gone.mkdir(parents=True)
     (gone / a.notebook).write_text(json.dumps(raw))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "late.toml").write_text("penalty_per_day = 10\n[due]\n01_loss_functions = 2026-11-30T12:00:00Z\n")
     done = grade(submitted, tmp_path / "out", "-j", "1")
     assert done.returncode == 0, done.stderr[-3000:]
     results = read_results(tmp_path / "out")
@@ -122,3 +126,6 @@ def test_grading_lists_answers_found_by_place_and_missing_ones(tmp_path):
     assert "why_cross_entropy: written answer MISSING" in missing["output"]
     feedback = (tmp_path / "out" / "gone" / a.id / "feedback.html").read_text()
     assert "why_cross_entropy: written answer MISSING" in feedback
+    row = next(csv.DictReader((tmp_path / "out" / "grades.csv").open()))  # colab's: 1.5 days late, 20% off
+    assert (row["student"], row["days_late"], float(row["final"])) == ("colab", "2", found["score"] * 0.8)
+    assert "2 day(s) late (due 2026-11-30 12:00 UTC)" in (tmp_path / "out" / "colab" / a.id / "feedback.html").read_text()
