@@ -1,9 +1,10 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
-The inputs are the notebook's bytes and nbgrader's timestamp beside it, the code that decides the marks (the grader's whole package but for
-other assignments' files and the modules that only present results, ``PRESENTATION``), the limits, the
-selection of graded names and the sandbox mode (a result graded without a sandbox is not kept by a run that
-has one). Torch-free, so that a run can tell before it starts the sandbox whether it needs one.
+The inputs are the notebook's bytes and nbgrader's timestamp beside it, the code that decides the marks (the
+grader's whole package but for other assignments' files and the modules that only present results,
+``PRESENTATION``) and the release notebook, the limits, the selection of graded names and the sandbox mode (a
+result graded without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell before it
+starts the sandbox whether it needs one.
 """
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
     """What a result is graded from: the notebook and its timestamp, the grading code, the limits, the selection,
     the mode."""
     digest = hashlib.sha256()
-    for part in (_notebook(job.path), _timestamp(job.path), _code(job.assignment), repr(limits), repr(sorted(selection.only or ())),
-                 repr(sorted(selection.skip)), mode().name):
+    for part in (_notebook(job.path), _timestamp(job.path), _code(job.assignment), repr(limits),
+                 repr(sorted(selection.only or ())), repr(sorted(selection.skip)), mode().name):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 

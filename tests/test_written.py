@@ -74,8 +74,8 @@ def test_a_deleted_answer_is_reported_missing_with_the_fix(tmp_path):
 def test_an_answer_in_two_cells_or_written_into_the_question_is_found(tmp_path):
     at = _answer_at()
     a = Assignment("01_loss_functions")
-    split = lambda cells: cells[:at + 1] + [nbformat.v4.new_markdown_cell("A second paragraph.")] + cells[at + 1:]  # noqa: E731
-    [answer] = _stripped(tmp_path / "split", a, split)
+    second = nbformat.v4.new_markdown_cell("A second paragraph.")
+    [answer] = _stripped(tmp_path / "split", a, lambda cells: cells[:at + 1] + [second] + cells[at + 1:])
     assert answer.found_by == written.PLACE and answer.text.endswith("\n\nA second paragraph.")
 
     def into_question(cells):
@@ -112,7 +112,8 @@ def test_grading_lists_answers_found_by_place_and_missing_ones_and_records_the_t
     gone.mkdir(parents=True)
     (gone / a.notebook).write_text(json.dumps(raw))
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "late.toml").write_text("penalty_per_day = 10\n[due]\n01_loss_functions = 2026-11-30T12:00:00Z\n")
+    (tmp_path / "out" / "late.toml").write_text("penalty_per_day = 10\n[due]\n"
+                                                "01_loss_functions = 2026-11-30T12:00:00Z\n")
     done = grade(submitted, tmp_path / "out", "-j", "1")
     assert done.returncode == 0, done.stderr[-3000:]
     results = read_results(tmp_path / "out")
@@ -128,4 +129,5 @@ def test_grading_lists_answers_found_by_place_and_missing_ones_and_records_the_t
     assert "why_cross_entropy: written answer MISSING" in feedback
     row = next(csv.DictReader((tmp_path / "out" / "grades.csv").open()))  # colab's: 1.5 days late, 20% off
     assert (row["student"], row["days_late"], float(row["final"])) == ("colab", "2", found["score"] * 0.8)
-    assert "2 day(s) late (due 2026-11-30 12:00 UTC)" in (tmp_path / "out" / "colab" / a.id / "feedback.html").read_text()
+    feedback = (tmp_path / "out" / "colab" / a.id / "feedback.html").read_text()
+    assert "2 day(s) late (due 2026-11-30 12:00 UTC)" in feedback
