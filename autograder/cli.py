@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("report", help="rebuild the HTML report, students' feedback pages and grades.csv from "
-                                        "results.json files (after a change to the late policy)")
+                                      "results.json files (after a change to the late policy)")
     p.add_argument("out", type=Path, metavar="OUT", help="the folder grade --out wrote")
     p.set_defaults(func=cmd_report)
 
