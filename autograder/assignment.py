@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 CHECKS = Path(__file__).resolve().parent / "checks"
+RELEASE = CHECKS.parent.parent / "release"  # the student notebooks, made by ``python -m autograder release``
 # Slow imports, made once before forking: torch._dynamo (1.3 s) comes with the first optimizer and with torchvision
 ALL_WARM_UP = ("torch._dynamo", "torchvision.datasets", "torchvision.transforms")
 
@@ -31,6 +32,11 @@ class Assignment:
     @property
     def notebook(self) -> str:
         return self.id.split("_", 1)[1] + ".ipynb"
+
+    @property
+    def release(self) -> Path:
+        """The student notebook as released: where its written answers stand (``written``)."""
+        return RELEASE / self.id / self.notebook
 
     @property
     def checks(self) -> Path:
