@@ -200,6 +200,42 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_similarity(args: argparse.Namespace) -> int:
+    from .similarity import submitted_similarity
+    from .similarity_pages import write_similarity
+
+    if not args.submitted.is_dir():
+        print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
+        return 2
+    jobs, warnings = find_jobs(args.submitted)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    try:
+        results = submitted_similarity(jobs, args.release, args.common, progress=not args.quiet)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    paths = write_similarity(results, args.out, args.threshold, args.top)
+    for r in results:
+        above = {n.name: len(n.above(args.threshold)) for n in r.names}
+        print(f"{r.assignment}: {r.students} submission(s), pairs at or above {args.threshold:g}: "
+              + ", ".join(f"{name} {count}" for name, count in above.items()))
+    print(f"pairs: {paths[0]}; pages: {', '.join(str(p) for p in paths[1:]) or 'none'}")
+    print("evidence for a person to look at, not a verdict: read both answers before asking anyone about them")
+    return 0
+
+
+def _fraction(text: str) -> float:
+    """``--threshold`` and ``--common``: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +303,21 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="rebuild the HTML report and students' feedback pages from results.json files")
     p.add_argument("out", type=Path, metavar="OUT", help="the folder grade --out wrote")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("similarity", help="pairs of students whose answers are alike, per graded name: an HTML page "
+                                          "per assignment and a CSV, evidence for a person to look at")
+    p.add_argument("submitted", type=Path, help="the submitted/ folder")
+    p.add_argument("--out", type=Path, required=True, help="where the pages and pairs.csv go")
+    p.add_argument("--threshold", type=_fraction, default=0.5,
+                   help="the score from which a pair is listed, 0 to 1 (default 0.5)")
+    p.add_argument("--common", type=_fraction, default=0.2,
+                   help="a fingerprint shared by more than this part of the students (and more than 5) is a "
+                        "common idiom and does not count (default 0.2)")
+    p.add_argument("--release", type=Path, default=ROOT / "release",
+                   help="the release, whose code and text are boilerplate (default release/)")
+    p.add_argument("--top", type=_workers, default=10, help="pairs shown per graded name (default 10)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_similarity)
 
     args = parser.parse_args(argv)
     return args.func(args)
