@@ -15,6 +15,7 @@ before it can make pairs quadratic.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import math
 import re
@@ -138,9 +139,11 @@ def _statements(code: str) -> list[int]:
     return starts
 
 
-def code_marks(code: str) -> dict[int, tuple[Span, ...]]:
+@functools.lru_cache(maxsize=4096)
+def code_marks(code: str) -> Mapping[int, tuple[Span, ...]]:
     """The fingerprints of ``code`` and where each stands: copydetect's filtered k-grams, winnowed within each
-    statement; a short statement is one fingerprint, a very short one none."""
+    statement; a short statement is one fingerprint, a very short one none. Cached: answers copied whole, and
+    the release's cells, recur."""
     filtered, offsets = filter_code(code, "answer.py", "python")
     if not filtered:
         return {}
@@ -196,22 +199,32 @@ class _Definition:
     uses: frozenset[str]
 
 
+@functools.lru_cache(maxsize=4096)
+def _cell_definitions(source: str) -> tuple[tuple[int, frozenset[str], str, frozenset[str]], ...]:
+    """The top-level definitions of a code cell's ``source``: place, names, code, names used. Cached: most cells of a
+    class's notebooks are the release's, unchanged, and IPython's transformation of a cell takes milliseconds."""
+    code = python_source(Cell(0, "code", source, None))
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return ()
+    lines = code.splitlines()
+    found = []
+    for place, node in enumerate(tree.body):
+        if names := _names(node):
+            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+            found.append((place, frozenset(names), "\n".join(lines[first - 1:node.end_lineno]),
+                          frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name))))
+    return tuple(found)
+
+
 def _definitions(cells: list[Cell]) -> dict[str, _Definition]:
     """Every top-level definition of the code cells, the last one of each name as Python would bind it."""
     found: dict[str, _Definition] = {}
     for cell in runnable(cells):
-        source = python_source(cell)
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
-            continue
-        lines = source.splitlines()
-        for place, node in enumerate(tree.body):
-            first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-            definition = _Definition((cell.index, place), "\n".join(lines[first - 1:node.end_lineno]),
-                                     frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name)))
-            for name in _names(node):
-                found[name] = definition
+        for place, names, source, uses in _cell_definitions(cell.source):
+            for name in names:
+                found[name] = _Definition((cell.index, place), source, uses)
     return found
 
 
@@ -289,13 +302,8 @@ class Release:
 
     @classmethod
     def of(cls, cells: list[Cell]) -> "Release":
-        answers = [c for c in runnable(cells) if c.solution and c.grade_id]
-        defines = {}
-        for cell in answers:
-            try:
-                defines[cell.grade_id] = frozenset().union(*map(_names, ast.parse(python_source(cell)).body))
-            except (SyntaxError, ValueError):
-                defines[cell.grade_id] = frozenset()
+        defines = {c.grade_id: frozenset().union(*(names for _, names, _, _ in _cell_definitions(c.source)))
+                   for c in runnable(cells) if c.solution and c.grade_id}
         code = frozenset(m for c in runnable(cells) for m in code_marks(python_source(c)))
         text = frozenset(m for c in cells if c.kind == "markdown" for m in text_marks(c.source))
         return cls(defines, tuple(written_answers(cells)), frozenset(_definitions(cells)), {CODE: code, TEXT: text})
