@@ -7,7 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .assignment import ALL_WARM_UP, Selection, find_jobs, warm_up
+from .assignment import ALL_WARM_UP, Job, Selection, find_jobs, warm_up
 from .limits import Limits
 from .modes import NONE, UNSAFE_FLAG, mode, refusal
 from .resume import unfinished
@@ -61,16 +61,24 @@ def _sandbox_works(sandbox: Sandbox) -> bool:
     return problem is None
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
-    if not args.submitted.is_dir():
-        print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
-        return 2
-    jobs, warnings = find_jobs(args.submitted)
+def _submissions(submitted: Path) -> list[Job]:
+    """The submissions under ``submitted``, each skipped folder warned about; none, saying why, where there are
+    none (a command then exits with 2)."""
+    if not submitted.is_dir():
+        print(f"error: {submitted} is not a folder of submissions", file=sys.stderr)
+        return []
+    jobs, warnings = find_jobs(submitted)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if not jobs:
-        print(f"error: no submissions found under {args.submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
+        print(f"error: no submissions found under {submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
               file=sys.stderr)
+    return jobs
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    jobs = _submissions(args.submitted)
+    if not jobs:
         return 2
     selection = Selection(frozenset(args.only.split(",")) if args.only else None,
                           frozenset(args.skip.split(",")) if args.skip else frozenset())
@@ -204,12 +212,9 @@ def cmd_similarity(args: argparse.Namespace) -> int:
     from .similarity import submitted_similarity
     from .similarity_pages import write_similarity
 
-    if not args.submitted.is_dir():
-        print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
+    jobs = _submissions(args.submitted)
+    if not jobs:
         return 2
-    jobs, warnings = find_jobs(args.submitted)
-    for w in warnings:
-        print(f"warning: {w}", file=sys.stderr)
     try:
         results = submitted_similarity(jobs, args.release, args.common, progress=not args.quiet)
     except FileNotFoundError as exc:

@@ -284,3 +284,15 @@ def test_page_shows_pairs_side_by_side_with_highlights(submitted, tmp_path, page
     assert "<b>not bold</b>" in section.inner_text()  # the student's text, shown, not run as HTML
     assert page.locator("script").count() == 0 and "not a verdict" in page.locator(".notice").inner_text()
     assert "Cluster of 4: ana, bo, cy, di" in section.inner_text()
+
+
+def test_bad_input_says_why(submitted, tmp_path, capsys):
+    from autograder.cli import main
+
+    assert main(["similarity", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
+    assert "is not a folder of submissions" in capsys.readouterr().err
+    assert main(["similarity", str(submitted), "--out", str(tmp_path / "o"), "--release", str(tmp_path), "-q"]) == 2
+    assert "no release notebook" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["similarity", str(submitted), "--out", str(tmp_path / "o"), "--threshold", "2"])
+    assert "expected a number from 0 to 1" in capsys.readouterr().err
