@@ -309,40 +309,58 @@ class Release:
         return cls(defines, tuple(written_answers(cells)), frozenset(_definitions(cells)), {CODE: code, TEXT: text})
 
 
+@dataclass
+class Collection:
+    """One assignment's answers, fingerprinted notebook by notebook as they are read, then compared at once."""
+
+    assignment: str
+    release: Release
+    answers: dict[str, list[Answer]] = field(default_factory=lambda: defaultdict(list))  # by graded name
+    unread: dict[str, str] = field(default_factory=dict)  # student: why
+    students: int = 0
+
+    def add(self, student: str, cells: list[Cell] | str) -> None:
+        """A student's notebook: its cells, or why it could not be read."""
+        self.students += 1
+        if isinstance(cells, str):
+            self.unread[student] = cells
+            return
+        for name, source in answer_code(cells, self.release.defines, self.release.given).items():
+            self.answers[name].append(Answer(student, source, code_marks(source)))
+        for name, source in written_answers(cells).items():
+            self.answers[name].append(Answer(student, source, text_marks(source)))
+
+    def compare(self, common: float) -> AssignmentSimilarity:
+        kinds = {**dict.fromkeys(self.release.defines, CODE), **dict.fromkeys(self.release.written, TEXT)}
+        names = [compare(n, kind, self.answers[n], self.release.boilerplate[kind], common)
+                 for n, kind in kinds.items()]
+        return AssignmentSimilarity(self.assignment, self.students, names, self.unread)
+
+
 def assignment_similarity(assignment: str, notebooks: Mapping[str, list[Cell] | str], release: Release,
                           common: float) -> AssignmentSimilarity:
     """Compare every graded name of one assignment across ``notebooks`` (per student: its cells, or why it could
     not be read)."""
-    code: dict[str, list[Answer]] = defaultdict(list)
-    text: dict[str, list[Answer]] = defaultdict(list)
-    unread = {s: cells for s, cells in notebooks.items() if isinstance(cells, str)}
+    collection = Collection(assignment, release)
     for student, cells in notebooks.items():
-        if isinstance(cells, str):
-            continue
-        for name, source in answer_code(cells, release.defines, release.given).items():
-            code[name].append(Answer(student, source, code_marks(source)))
-        for name, source in written_answers(cells).items():
-            text[name].append(Answer(student, source, text_marks(source)))
-    names = [compare(n, CODE, code[n], release.boilerplate[CODE], common) for n in release.defines]
-    names += [compare(n, TEXT, text[n], release.boilerplate[TEXT], common) for n in release.written]
-    return AssignmentSimilarity(assignment, len(notebooks), names, unread)
+        collection.add(student, cells)
+    return collection.compare(common)
 
 
 def submitted_similarity(jobs: list[Job], release_root: Path, common: float,
                          progress: bool = True) -> list[AssignmentSimilarity]:
     """The submissions ``jobs`` compared assignment by assignment, each against its release in
     ``release_root/<assignment>/``; raises ``FileNotFoundError`` where a release notebook is missing."""
-    by_assignment: dict[Assignment, dict[str, list[Cell] | str]] = defaultdict(dict)
-    for job in tqdm(jobs, desc="reading notebooks", unit="notebook", disable=not progress):
-        try:
-            by_assignment[job.assignment][job.student] = notebook.read(job.path)
-        except notebook.NotebookError as exc:
-            by_assignment[job.assignment][job.student] = str(exc)
-    out = []
-    for assignment, notebooks in tqdm(sorted(by_assignment.items(), key=lambda kv: kv[0].id), desc="comparing",
-                                      unit="assignment", disable=not progress):
+    collections: dict[Assignment, Collection] = {}
+    for assignment in sorted({j.assignment for j in jobs}, key=lambda a: a.id):
         path = release_root / assignment.id / assignment.notebook
         if not path.is_file():
             raise FileNotFoundError(f"no release notebook {path}: run `python -m autograder release {assignment.id}`")
-        out.append(assignment_similarity(assignment.id, notebooks, Release.of(notebook.read(path)), common))
-    return out
+        collections[assignment] = Collection(assignment.id, Release.of(notebook.read(path)))
+    for job in tqdm(jobs, desc="fingerprinting", unit="notebook", disable=not progress):
+        try:
+            cells: list[Cell] | str = notebook.read(job.path)
+        except notebook.NotebookError as exc:
+            cells = str(exc)
+        collections[job.assignment].add(job.student, cells)
+    return [c.compare(common) for c in collections.values()]

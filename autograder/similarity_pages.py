@@ -87,8 +87,9 @@ def _name_section(n: NameSimilarity, threshold: float, top: int) -> str:
 def _pair(p: Pair, kind: str, open_: bool) -> str:
     sides = "".join(f'<div class="side"><h3>{_e(a.student)}: {_pct(p.share(a))} shared</h3>'
                     f'<pre class="{kind}">{highlighted(a, p)}</pre></div>' for a in (p.a, p.b))
+    units = "fingerprints" if kind == CODE else "runs of words"
     return (f'<details class="pair above"{" open" if open_ else ""}><summary>{_e(p.a.student)} and '
-            f"{_e(p.b.student)}: {_pct(p.score)} ({len(p.shared)} shared {'fingerprints' if kind == CODE else 'runs of words'})"
+            f"{_e(p.b.student)}: {_pct(p.score)} ({len(p.shared)} shared {units})"
             f'</summary><div class="sides">{sides}</div></details>')
 
 

@@ -86,7 +86,8 @@ def main() -> None:
         submitted = generate(sizes[-1], Path(tmp), args.seed)
         print(f"generated {sizes[-1]} submissions in {time.monotonic() - started:.1f} s")
         jobs, _ = find_jobs(submitted)
-        print("| students | read and compare (s) | write pages and CSV (s) | pairs scored / all pairs, all names | pairs >= 0.5 |")
+        print("| students | read and compare (s) | write pages and CSV (s) | pairs scored / all pairs, all names "
+              "| pairs >= 0.5 |")
         print("|---|---|---|---|---|")
         for size in sizes:
             for cache in (similarity.code_marks, similarity._cell_definitions):  # each size starts cold

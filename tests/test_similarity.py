@@ -69,14 +69,18 @@ def renamed(code: str) -> str:
 
 def reordered(code: str) -> str:
     """Independent statements swapped, comments changed, white space changed."""
-    swaps = [("    diff = pred - target\n    squares = diff * diff\n", "    diff = (pred - target)\n    squares = diff*diff\n"),
-             ("    if reduction not in (\"mean\", \"sum\", \"none\"):\n        raise ValueError(f\"unknown reduction: {reduction}\")\n"
+    swaps = [("    diff = pred - target\n    squares = diff * diff\n",
+              "    diff = (pred - target)\n    squares = diff*diff\n"),
+             ("    if reduction not in (\"mean\", \"sum\", \"none\"):\n"
+              "        raise ValueError(f\"unknown reduction: {reduction}\")\n"
               "    if reduction == \"none\":\n        return values\n    total = values.sum()\n",
               "    total = values.sum()  # sum first\n    if reduction not in (\"mean\", \"sum\", \"none\"):\n"
-              "        raise ValueError(f\"unknown reduction: {reduction}\")\n    if reduction == \"none\":\n        return values\n"),
+              "        raise ValueError(f\"unknown reduction: {reduction}\")\n"
+              "    if reduction == \"none\":\n        return values\n"),
              ("    logp = log_softmax(logits, dim=1)\n    n = logits.shape[0]\n",
               "    n = logits.shape[0]\n    logp = log_softmax(logits, dim=1)\n"),
-             ("    shift = _shifted(logits, dim)\n    lse = shift.exp().sum(dim=dim, keepdim=True).log()\n    out = shift - lse\n",
+             ("    shift = _shifted(logits, dim)\n    lse = shift.exp().sum(dim=dim, keepdim=True).log()\n"
+              "    out = shift - lse\n",
               "    shift = _shifted(logits, dim)\n    lse = shift.exp().sum(dim=dim, keepdim=True).log()\n"
               "    out = shift - lse   # log p\n"),
              ("    peak = logits.amax(dim=dim, keepdim=True).detach()\n    return logits - peak\n",
@@ -251,10 +255,17 @@ def test_fingerprints_ignore_names_comments_white_space_and_order():
     assert set(code_marks(a)) & set(code_marks(b)) == set(code_marks("e = (a - b) ** 2\nz = e.sum()\n"))
 
 
-def test_cli_writes_pairs_csv_and_pages(submitted, tmp_path):
-    out = tmp_path / "similar"
+@pytest.fixture(scope="module")
+def similarity_run(submitted) -> tuple[subprocess.CompletedProcess, Path]:
+    """``python -m autograder similarity`` on the submissions, and the folder it wrote."""
+    out = submitted.parent / "similar"
     run = subprocess.run([sys.executable, "-m", "autograder", "similarity", str(submitted), "--out", str(out), "-q"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return run, out
+
+
+def test_cli_writes_pairs_csv_and_pages(similarity_run):
+    run, out = similarity_run
     assert run.returncode == 0, run.stderr
     assert "not a verdict" in run.stdout
     rows = list(csv.DictReader((out / "pairs.csv").open()))
@@ -266,10 +277,8 @@ def test_cli_writes_pairs_csv_and_pages(submitted, tmp_path):
     assert "<b>not bold" not in page and "not a notebook file" in page
 
 
-def test_page_shows_pairs_side_by_side_with_highlights(submitted, tmp_path, page):
-    out = tmp_path / "similar"
-    subprocess.run([sys.executable, "-m", "autograder", "similarity", str(submitted), "--out", str(out), "-q"],
-                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+def test_page_shows_pairs_side_by_side_with_highlights(similarity_run, page):
+    out = similarity_run[1]
     page.goto((out / "01_loss_functions.html").as_uri())
     section = page.locator("section#cross_entropy_loss")
     first = section.locator("details.pair").first
