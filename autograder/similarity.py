@@ -42,6 +42,7 @@ MIN_COMMON = 5  # a fingerprint of at most this many students is never common
 CODE, TEXT = "code", "text"
 
 Span = tuple[int, int]
+_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,14 @@ def code_marks(code: str) -> Mapping[int, tuple[Span, ...]]:
     marks: dict[int, list[Span]] = defaultdict(list)
 
     def span(first: int, last: int) -> Span:
-        return int(raw[first]), int(raw[first]) + len(code[raw[first]:ends[last]].rstrip())
+        """Filtered characters ``first`` to ``last`` in ``code``, widened to whole words (a k-gram may start
+        inside ``return``)."""
+        start, end = int(raw[first]), int(raw[first]) + len(code[raw[first]:ends[last]].rstrip())
+        while 0 < start < end and _WORD.match(code, start - 1) and _WORD.match(code, start):
+            start -= 1
+        while end < len(code) and _WORD.match(code, end - 1) and _WORD.match(code, end):
+            end += 1
+        return start, end
 
     bounds = np.flatnonzero(np.diff(units)) + 1
     for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(filtered)]):
