@@ -207,11 +207,18 @@ class _Definition:
     uses: frozenset[str]
 
 
+def _python(source: str) -> str:
+    """A code cell's ``source`` as Python: IPython's transformation as grading does it, or, under a cell magic such
+    as ``%%time``, its body (which the magic runs)."""
+    first, _, body = source.lstrip().partition("\n")
+    return python_source(Cell(0, "code", body if first.startswith("%%") else source, None))
+
+
 @functools.lru_cache(maxsize=4096)
 def _cell_definitions(source: str) -> tuple[tuple[int, frozenset[str], str, frozenset[str]], ...]:
     """The top-level definitions of a code cell's ``source``: place, names, code, names used. Cached: most cells of a
     class's notebooks are the release's, unchanged, and IPython's transformation of a cell takes milliseconds."""
-    code = python_source(Cell(0, "code", source, None))
+    code = _python(source)
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
@@ -255,7 +262,7 @@ def answer_code(cells: list[Cell], defines: Mapping[str, frozenset[str]], given:
         if parts:
             code[grade_id] = "\n\n".join(d.source for d in sorted(parts, key=lambda d: d.order))
         elif grade_id in cell_of:
-            code[grade_id] = python_source(cell_of[grade_id]).strip()
+            code[grade_id] = _python(cell_of[grade_id].source).strip()
     return code
 
 
@@ -312,7 +319,7 @@ class Release:
     def of(cls, cells: list[Cell]) -> "Release":
         defines = {c.grade_id: frozenset().union(*(names for _, names, _, _ in _cell_definitions(c.source)))
                    for c in runnable(cells) if c.solution and c.grade_id}
-        code = frozenset(m for c in runnable(cells) for m in code_marks(python_source(c)))
+        code = frozenset(m for c in runnable(cells) for m in code_marks(_python(c.source)))
         text = frozenset(m for c in cells if c.kind == "markdown" for m in text_marks(c.source))
         return cls(defines, tuple(written_answers(cells)), frozenset(_definitions(cells)), {CODE: code, TEXT: text})
 

@@ -179,9 +179,10 @@ def _notebooks(tmp_path: Path) -> Path:
         "bo": (_answers({n: renamed(c) for n, c in ANA.items()},
                         WRITTEN["ana"].replace("grows without bound", "is unbounded")), []),
         "cy": (_answers({n: reordered(c) for n, c in ANA.items()}), []),
-        # each helper in a cell of its own, above its graded cell
-        "di": (_answers({n: split(c)[1] for n, c in ANA.items()}),
-               sorted(((graded_at[n], split(c)[0]) for n, c in ANA.items()), reverse=True)),
+        # each helper in a cell of its own, above its graded cell, with IPython's magics
+        "di": (_answers({n: "%%time\n" + split(c)[1] for n, c in ANA.items()}),
+               sorted(((graded_at[n], "%matplotlib inline\n!pip install torch\n" + split(c)[0])
+                       for n, c in ANA.items()), reverse=True)),
         **{s: (_answers(code, WRITTEN.get(s, "")), []) for s, code in INDEPENDENT.items()},
     }
     submitted = tmp_path / "submitted"
