@@ -11,7 +11,7 @@ import pytest
 
 from autograder import notebook
 from autograder.similarity import CODE, Release, assignment_similarity, code_marks
-from tests.conftest import ROOT, with_answers
+from conftest import ROOT, with_answers
 
 RELEASE = ROOT / "release" / "01_loss_functions" / "loss_functions.ipynb"
 NAMES = ("mse_loss", "log_softmax", "cross_entropy_loss")
