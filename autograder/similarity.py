@@ -119,16 +119,17 @@ def merged(spans: Iterable[Span]) -> list[Span]:
 def _hash(text: str) -> int:
     """A stable 63-bit hash: copydetect's ``hash()`` of a str is salted per process, and the same submissions
     must give the same report on every run."""
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little") >> 1
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()  # JSON allows "\ud800"
+    return int.from_bytes(digest, "little") >> 1
 
 
 def _statements(code: str) -> list[int]:
     """Per line of ``code`` (from 0), the line where its statement starts: a compound statement's header and a
     simple statement over several lines are one unit; code that does not parse is taken line by line."""
-    starts = list(range(len(code.splitlines()) + 1))
+    starts = list(range(code.count("\n") + 1))
     try:
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return starts
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt):
@@ -151,7 +152,7 @@ def code_marks(code: str) -> Mapping[int, tuple[Span, ...]]:
     index = np.arange(len(filtered))
     raw = index + offsets[:, 1][np.clip(np.searchsorted(offsets[:, 0], index), 0, len(offsets) - 1)] \
         if len(offsets) else index
-    line_starts = np.cumsum([0] + [len(line) for line in code.splitlines(True)])
+    line_starts = np.cumsum([0] + [len(line) + 1 for line in code.split("\n")])  # lines as ast counts them
     units = np.array(_statements(code))[np.searchsorted(line_starts, raw, side="right") - 1]
     ends = np.append(raw[1:], len(code))
     marks: dict[int, list[Span]] = defaultdict(list)
@@ -221,9 +222,9 @@ def _cell_definitions(source: str) -> tuple[tuple[int, frozenset[str], str, froz
     code = _python(source)
     try:
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ()
-    lines = code.splitlines()
+    lines = code.split("\n")  # as ast counts them: splitlines() also splits at a form feed
     found = []
     for place, node in enumerate(tree.body):
         if names := _names(node):
@@ -350,16 +351,6 @@ class Collection:
         names = [compare(n, kind, self.answers[n], self.release.boilerplate[kind], common)
                  for n, kind in kinds.items()]
         return AssignmentSimilarity(self.assignment, self.students, names, self.unread)
-
-
-def assignment_similarity(assignment: str, notebooks: Mapping[str, list[Cell] | str], release: Release,
-                          common: float) -> AssignmentSimilarity:
-    """Compare every graded name of one assignment across ``notebooks`` (per student: its cells, or why it could
-    not be read)."""
-    collection = Collection(assignment, release)
-    for student, cells in notebooks.items():
-        collection.add(student, cells)
-    return collection.compare(common)
 
 
 def submitted_similarity(jobs: list[Job], release_root: Path, common: float,

@@ -22,20 +22,21 @@ NOTICE = ("This page is evidence for a person to look at, not a verdict. A high 
           "9% false positives).")
 STYLE = """<style>.notice{background:#fff7e6;border-left:4px solid #d97706;padding:.6rem 1rem}
 .sides{display:grid;grid-template-columns:1fr 1fr;gap:1rem}.side{min-width:0;overflow-x:auto}
-.side pre{background:#f8f9fa;padding:.5rem}mark{background:#fde68a}.above summary{font-weight:600}
+.side pre{background:#f8f9fa;padding:.5rem}mark{background:#fde68a}
 details{margin:.5rem 0 1rem}summary{cursor:pointer}</style>"""
 CSV_HEADER = ["assignment", "name", "kind", "student_a", "student_b", "score", "share_a", "share_b", "shared"]
 
 
 def write_similarity(results: list[AssignmentSimilarity], out_dir: Path, threshold: float,
                      top: int) -> list[Path]:
-    """Write ``out_dir/<assignment>.html`` per assignment and ``out_dir/pairs.csv``; the paths written, CSV first."""
+    """Write ``out_dir/<assignment>.html`` per assignment and ``out_dir/pairs.csv``; the paths written, CSV first.
+    A lone surrogate (JSON's "\\ud800", a folder name that is not UTF-8) is written as "?"."""
     paths = [out_dir / "pairs.csv"]
-    write_atomic(paths[0], pairs_csv(results, threshold))
+    write_atomic(paths[0], pairs_csv(results, threshold).encode("utf-8", "replace"))
     for r in results:
         if _plain(r.assignment):
             paths.append(out_dir / f"{r.assignment}.html")
-            write_atomic(paths[-1], assignment_page(r, threshold, top))
+            write_atomic(paths[-1], assignment_page(r, threshold, top).encode("utf-8", "replace"))
     return paths
 
 
@@ -88,7 +89,7 @@ def _pair(p: Pair, kind: str, open_: bool) -> str:
     sides = "".join(f'<div class="side"><h3>{_e(a.student)}: {_pct(p.share(a))} shared</h3>'
                     f'<pre class="{kind}">{highlighted(a, p)}</pre></div>' for a in (p.a, p.b))
     units = "fingerprints" if kind == CODE else "runs of words"
-    return (f'<details class="pair above"{" open" if open_ else ""}><summary>{_e(p.a.student)} and '
+    return (f'<details class="pair"{" open" if open_ else ""}><summary>{_e(p.a.student)} and '
             f"{_e(p.b.student)}: {_pct(p.score)} ({len(p.shared)} shared {units})"
             f'</summary><div class="sides">{sides}</div></details>')
 

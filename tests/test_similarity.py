@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from autograder import notebook
-from autograder.similarity import CODE, Release, assignment_similarity, code_marks
+from autograder.similarity import CODE, AssignmentSimilarity, Collection, Release, code_marks
+from autograder.similarity_pages import write_similarity
 from conftest import ROOT, with_answers
 
 RELEASE = ROOT / "release" / "01_loss_functions" / "loss_functions.ipynb"
@@ -166,6 +168,13 @@ WRITTEN = {
 }
 
 
+def _compare(notebooks: dict[str, list[notebook.Cell] | str], release: Release) -> AssignmentSimilarity:
+    collection = Collection("01_loss_functions", release)
+    for student, cells in notebooks.items():
+        collection.add(student, cells)
+    return collection.compare(common=0.2)
+
+
 def _answers(code: dict[str, str], why: str = "") -> dict[str, str]:
     return code | ({"why_cross_entropy": why} if why else {})
 
@@ -209,7 +218,7 @@ def result(submitted):
             notebooks[student] = notebook.read(path)
         except notebook.NotebookError as exc:
             notebooks[student] = str(exc)
-    return assignment_similarity("01_loss_functions", notebooks, Release.of(notebook.read(RELEASE)), common=0.2)
+    return _compare(notebooks, Release.of(notebook.read(RELEASE)))
 
 
 COPIES = {("ana", "bo"), ("ana", "cy"), ("ana", "di")}
@@ -243,9 +252,8 @@ def test_code_given_by_the_stub_is_no_evidence():
     similar: the shared code is the release's."""
     source = notebook.read(ROOT / "source" / "01_loss_functions" / "loss_functions.ipynb")
     release = Release.of(source)  # a release whose stubs are the instructor's answers
-    renamed_cells = [c if c.kind != "code" else type(c)(**{**c.__dict__, "source": renamed(c.source)}) for c in source]
-    found = assignment_similarity("01_loss_functions", {"s1": source, "s2": source, "s3": renamed_cells},
-                                  release, common=0.2)
+    renamed_cells = [replace(c, source=renamed(c.source)) if c.kind == "code" else c for c in source]
+    found = _compare({"s1": source, "s2": source, "s3": renamed_cells}, release)
     assert all(not n.pairs for n in found.names), [(n.name, n.pairs[:1]) for n in found.names if n.pairs]
 
 
@@ -306,3 +314,17 @@ def test_bad_input_says_why(submitted, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["similarity", str(submitted), "--out", str(tmp_path / "o"), "--threshold", "2"])
     assert "expected a number from 0 to 1" in capsys.readouterr().err
+
+
+def test_odd_code_is_compared_and_shown_without_a_crash(tmp_path):
+    """Broken and odd cells: a syntax error, a form feed, a lone surrogate, deep nesting, a graded cell deleted."""
+    odd = ["def mse_loss(pred, target, reduction='mean'):\n    return (pred - target\n",
+           "x = 1\x0c\ndef mae_loss(pred, target, reduction='mean'):\n    return (pred - target).abs().mean()\n",
+           "def log_softmax(logits, dim=-1):\n    s = '\ud800'\n    return logits \ud800 s\n",
+           "y = " + "(" * 150 + "1" + ")" * 150 + "\n", "%%bash\necho hi\n", ""]
+    cells = [notebook.Cell(i, "code", source, None) for i, source in enumerate(odd)]
+    found = _compare({"odd": cells, "odd\udcff": cells, "none": []}, Release.of(notebook.read(RELEASE)))
+    answers = {n.name: n.answers for n in found.names}
+    assert answers["mae_loss"] == 2 and answers["cross_entropy_loss"] == 0
+    write_similarity([found], tmp_path, threshold=0.5, top=10)
+    assert "odd?" in (tmp_path / "pairs.csv").read_text() and "odd?" in (tmp_path / "01_loss_functions.html").read_text()
