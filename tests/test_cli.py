@@ -144,3 +144,13 @@ def test_a_worker_count_below_one_is_refused_at_once(jobs, samples, tmp_path):
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "argument -j/--jobs: expected a whole number of at least 1" in done.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_grade_says_why_it_finds_nothing_to_grade(tmp_path, capsys):
+    from autograder.cli import main
+
+    assert main(["grade", str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
+    assert "is not a folder of submissions" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 2
+    assert "no submissions found under" in capsys.readouterr().err
