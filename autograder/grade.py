@@ -23,7 +23,7 @@ from . import modes, notebook, result
 from .assignment import Assignment, Job, Selection, warm_up
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
-from .resume import fingerprint, unfinished
+from .resume import fingerprint, grading, unfinished
 from .sandbox import Sandbox
 from .student import Student, Submission, Unreadable
 
@@ -114,6 +114,7 @@ def grade_job(job: Job, out_dir: Path, sandbox: Sandbox, selection: Selection) -
         sandbox.close()  # what this process made; a batch's lanes and server belong to the batch
     res = _merge(res, out_dir, selection)
     res.fingerprint = fingerprint(job, sandbox.limits, selection)
+    res.grading = grading(job.assignment, sandbox.limits, selection)
     res.sandbox = modes.mode().name
     path = result.save(res, out_dir)
     for name, text in (("grader.log", "\n".join(log)), ("output.txt", output)):
