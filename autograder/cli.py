@@ -202,7 +202,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
     for assignment in args.assignments:
         try:
-            path = build(assignment, args.out)
+            path = build(assignment, args.out, tuple(args.visibility))
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -302,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="+", metavar="ASSIGNMENT", help="assignment names, e.g. 01_loss_functions")
     p.add_argument("--out", type=Path, default=Path("out/gradescope"),
                    help="where the zips go (default out/gradescope)")
+    p.add_argument("--visibility", action="append", default=[], metavar="[NAME=]VIS",
+                   help="when Gradescope shows the tests to students: visible (default), hidden, after_due_date or "
+                        "after_published, for every test or (NAME=VIS) a graded name's; repeatable, e.g. "
+                        "--visibility after_published --visibility mse_loss=visible")
     p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("export", help="write an LMS gradebook CSV (Canvas or Moodle) from results.json files")

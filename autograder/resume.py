@@ -22,7 +22,8 @@ from .result import ERROR
 PACKAGE = Path(__file__).resolve().parent
 # modules that read or present results and never decide a mark, a status or a message: a change to any
 # other module of the package regrades (a new module decides marks until it is listed here)
-PRESENTATION = ("audit.py", "bundle.py", "export.py", "pages.py", "release.py", "report.py", "shards.py")
+PRESENTATION = ("audit.py", "bundle.py", "export.py", "pages.py", "release.py", "report.py", "shards.py",
+                "gradescope_results.py")
 # where assignments keep their own files: hidden checks, and the sandbox side of their probes
 _OWN = ("checks", "harness/assignments")
 

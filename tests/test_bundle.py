@@ -8,40 +8,12 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, scores
+from conftest import ROOT, grade, read_results, scores
+from gradescope_schema import validate
 
 from autograder.bundle import build
 
 ASSIGNMENT = "01_loss_functions"
-VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
-FORMATS = {"text", "html", "simple_format", "md", "ansi"}
-
-
-def check_gradescope_results(data) -> None:
-    """Fail unless ``data`` follows Gradescope's results.json specification."""
-    assert isinstance(data, dict), data
-    tests = data.get("tests", [])
-    assert isinstance(tests, list)
-    assert "score" in data or (tests and all("score" in t for t in tests)), "a score is required"
-    number = (int, float)
-    if "score" in data:
-        assert isinstance(data["score"], number) and not isinstance(data["score"], bool)
-    assert isinstance(data.get("execution_time", 0), number)
-    for key in ("visibility", "stdout_visibility"):
-        assert data.get(key, "visible") in VISIBILITY, (key, data.get(key))
-    assert isinstance(data.get("output", ""), str)
-    assert data.get("output_format", "text") in FORMATS
-    assert not data.get("output") or "output_format" in data, "Gradescope reads an output without a format as HTML"
-    assert isinstance(data.get("extra_data", {}), dict)
-    for t in tests:
-        assert isinstance(t, dict), t
-        assert isinstance(t["name"], str) and t["name"], t
-        assert isinstance(t["score"], number) and isinstance(t["max_score"], number), t
-        assert isinstance(t["output"], str), t
-        assert t["visibility"] in VISIBILITY, t
-        assert t.get("status", "passed") in {"passed", "failed"}, t
-        assert t.get("output_format", "simple_format") in FORMATS, t
-    json.dumps(data, allow_nan=False)  # strict JSON: no NaN or Infinity
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +38,7 @@ def run_autograder(root, **env_vars):
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     data = json.loads((root / "results" / "results.json").read_text())
-    check_gradescope_results(data)
+    validate(data)
     return data, done
 
 
