@@ -2,11 +2,13 @@
 
 At the zip's top level, as Gradescope expects: ``setup.sh`` (run once when
 Gradescope builds the image), ``run_autograder`` (run per submission), the
-pinned ``requirements.txt`` and the ``autograder`` package with only this
-assignment's hidden checks (its module, or its whole package). The two scripts
-are the templates in ``autograder/gradescope/``, with the tests' visibility on
-Gradescope that the instructor chose (``gradescope_results.parse_visibility``). The
-zip is the same, byte for byte, for the same files and choices.
+pinned ``requirements.txt``, the ``autograder`` package with only this
+assignment's hidden checks (its module, or its whole package) and its release
+notebook (which places a written answer whose metadata an editor removed). The
+two scripts are the templates in ``autograder/gradescope/``, with the tests'
+visibility on Gradescope that the instructor chose
+(``gradescope_results.parse_visibility``). The zip is the same, byte for byte,
+for the same files and choices.
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ def build(assignment_id: str, dest: Path, visibility: tuple[str, ...] = ()) -> P
         "run_autograder": (_render(TEMPLATES / "run_autograder", fill), 0o755),
         "requirements.txt": ((ROOT / "requirements.txt").read_bytes(), 0o644),
     }
-    for path in _package_files(assignment):
+    release = [assignment.release] if assignment.release.is_file() else []
+    for path in _package_files(assignment) + release:
         entries[path.relative_to(ROOT).as_posix()] = (path.read_bytes(), 0o644)
 
     buf = io.BytesIO()

@@ -70,9 +70,23 @@ def _sandbox_works(sandbox: Sandbox) -> bool:
     return problem is None
 
 
+def _policy_works(out: Path) -> bool:
+    """Refuse a late policy (``out/late.toml``) that cannot be used before any work, saying where and why."""
+    from .lateness import PolicyError, load
+
+    try:
+        load(out)
+    except PolicyError as exc:
+        print(f"error: the late policy: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     if not args.submitted.is_dir():
         print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
+        return 2
+    if not _policy_works(args.out):
         return 2
     jobs, warnings = find_jobs(args.submitted)
     for w in warnings:
@@ -122,6 +136,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
     if missing := [str(s) for s in args.sources if not s.is_dir()]:
         print(f"error: not a folder of results: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not _policy_works(args.out):
         return 2
     try:
         merged = merge(args.sources, args.out)
@@ -220,7 +236,7 @@ def _has_results(out: Path) -> bool:
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_csv
 
-    if not _has_results(args.out):
+    if not _has_results(args.out) or not _policy_works(args.out):
         return 2
     dest = export_csv(args.out, args.to or args.out / f"{args.style}.csv", args.style)
     print(f"wrote {dest} ({args.style} gradebook import)")
@@ -228,10 +244,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .lateness import load
     from .pages import write_pages
+    from .result import load_all, write_grades_csv
 
-    if not _has_results(args.out):
+    if not _has_results(args.out) or not _policy_works(args.out):
         return 2
+    write_grades_csv(load_all(args.out), args.out / "grades.csv", load(args.out))
     print(write_pages(args.out)[0])
     return 0
 
@@ -314,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--to", type=Path, metavar="FILE", help="the CSV to write (default OUT/<style>.csv)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("report", help="rebuild the HTML report and students' feedback pages from results.json files")
+    p = sub.add_parser("report", help="rebuild the HTML report, students' feedback pages and grades.csv from "
+                                      "results.json files (after a change to the late policy)")
     p.add_argument("out", type=Path, metavar="OUT", help="the folder grade --out wrote")
     p.set_defaults(func=cmd_report)
 

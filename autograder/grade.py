@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import modes, notebook, result
+from . import lateness, modes, notebook, result, written
 from .assignment import Assignment, Job, Selection, no_notebook, warm_up
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, CheckResult, SubmissionResult
@@ -96,10 +96,7 @@ def _summary(status: str, reason: str, student: Student | Unreadable, cells: lis
         return "\n".join(lines)
     for run in student.problems():
         lines.append(str(run)[0].upper() + str(run)[1:])
-    written = [c for c in cells if c.is_written_answer]
-    for cell in written:
-        words = len(cell.source.replace("YOUR ANSWER HERE", "").split())
-        lines.append(f"{cell.grade_id}: written answer, graded by hand ({words} words)")
+    lines += map(str, written.find(cells, written.release_cells(assignment.release)))
     return "\n".join(lines)
 
 
@@ -127,6 +124,8 @@ def grade_job(job: Job, out_dir: Path, sandbox: Sandbox, selection: Selection) -
     finally:
         sandbox.close()  # what this process made; a batch's lanes and server belong to the batch
     res = _merge(res, out_dir, selection)
+    submitted, res.submitted_from = lateness.submission_time(job.path)
+    res.submitted = submitted.isoformat() if submitted else ""
     res.fingerprint = fingerprint(job, sandbox.limits, selection)
     res.grading = grading(job.assignment, sandbox.limits, selection)
     res.sandbox = modes.mode().name
@@ -178,7 +177,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, sandbox: Sandbox, selection: Sel
                 if time.monotonic() - started > budget:
                     proc.kill()
     results = result.load_all(out_dir)
-    result.write_grades_csv(results, out_dir / "grades.csv")
+    result.write_grades_csv(results, out_dir / "grades.csv", lateness.load(out_dir))
     keys = {(j.student, j.assignment.id) for j in jobs}
     return [r for r in results if (r.student, r.assignment) in keys]
 

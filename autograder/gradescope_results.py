@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="without --graded: why nothing was graded")
     parser.add_argument("--message", default="The autograder could not run on your submission; your instructor can "
                                              "see why in its output.", help="without --graded: what the student reads")
-    parser.add_argument("--sandbox", default="none", help="the sandbox mode, as `python -m autograder sandbox` names it")
+    parser.add_argument("--sandbox", default="none",
+                        help="the sandbox mode, as `python -m autograder sandbox` names it")
     parser.add_argument("--visibility", action="append", default=[], metavar="[NAME=]VIS",
                         help=f"the tests' visibility on Gradescope, {', '.join(VISIBILITY)}: for all tests, or for "
                              "one graded name's (repeatable)")

@@ -12,6 +12,10 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .lateness import Policy
 
 GRADED, UNGRADABLE, ERROR = "graded", "ungradable", "grader_error"
 VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's, for a test or the results
@@ -47,6 +51,8 @@ class SubmissionResult:
     sandbox: str = ""       # the sandbox mode student code ran in (modes.py)
     notebook: str = ""      # the file graded (the assignment's notebook name, or the only notebook handed in)
     flags: list[str] = field(default_factory=list)  # integrity flags, for the instructor (integrity.py, forbid.py)
+    submitted: str = ""       # when it was handed in, ISO 8601 in UTC (lateness.submission_time); "" if unknown
+    submitted_from: str = ""  # where that time came from: timestamp.txt or the file time
     grading: str = ""       # how it was graded, whatever the notebook (resume.grading): shards merge where it agrees
 
     def scores(self) -> dict[str, tuple[float, float]]:
@@ -89,7 +95,8 @@ class SubmissionResult:
                            "grader_errors": sum(c.error for c in self.checks),
                            "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint,
                            "grading": self.grading, "sandbox": self.sandbox, "notebook": self.notebook,
-                           "integrity": self.flags},
+                           "integrity": self.flags, "submitted_at": self.submitted,
+                           "submitted_from": self.submitted_from},
         }
         if self.leaderboard:
             data["leaderboard"] = self.leaderboard
@@ -107,7 +114,8 @@ class SubmissionResult:
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
                    checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
                    extra.get("fingerprint", ""), extra.get("sandbox", ""), extra.get("notebook", ""),
-                   list(extra.get("integrity", [])), extra.get("grading", ""))
+                   list(extra.get("integrity", [])), extra.get("submitted_at", ""), extra.get("submitted_from", ""),
+                   extra.get("grading", ""))
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -148,19 +156,26 @@ def load_all(out_dir: Path) -> list[SubmissionResult]:
     return [r for r in map(load, sorted(out_dir.glob("*/*/results.json"))) if r is not None]
 
 
-def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
-    """One row per student and assignment: status, sandbox mode, a column per graded name, total."""
+def write_grades_csv(results: list[SubmissionResult], path: Path, policy: Policy | None = None) -> None:
+    """One row per student and assignment: status, sandbox mode, a column per graded name, total; then when it
+    was handed in and what the late ``policy`` takes off: ``final`` is the total after it (empty where the
+    submission could not be graded, never 0)."""
+    from .lateness import assess, final_score  # lateness reads results: imported here, else a cycle
+
     names: list[str] = []
     for r in results:
         names += [n for n in r.scores() if n not in names]
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["student", "assignment", "status", "sandbox", *names, "total", "max_total"])
+    writer.writerow(["student", "assignment", "status", "sandbox", *names, "total", "max_total",
+                     "submitted", "days_late", "extension_days", "late_penalty", "final"])
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):
-        scores = r.scores()
+        scores, late, final = r.scores(), assess(policy, r), final_score(policy, r)
         writer.writerow([r.student, r.assignment, r.status, r.sandbox,
                          *[_num(scores[n][0]) if n in scores else "" for n in names],
-                         _num(r.score), _num(r.max_score)])
+                         _num(r.score), _num(r.max_score), r.submitted,
+                         *([late.days, _num(late.extension_days), _num(late.penalty)] if late else ["", "", ""]),
+                         "" if final is None else _num(final)])
     write_atomic(path, buf.getvalue())
 
 

@@ -1,9 +1,10 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
-The inputs are the notebook's bytes, the code that decides the marks (the grader's whole package but for
-other assignments' files and the modules that only present results, ``PRESENTATION``), the limits, the
-selection of graded names and the sandbox mode (a result graded without a sandbox is not kept by a run that
-has one). Torch-free, so that a run can tell before it starts the sandbox whether it needs one.
+The inputs are the notebook's bytes and nbgrader's timestamp beside it, the code that decides the marks (the
+grader's whole package but for other assignments' files and the modules that only present results,
+``PRESENTATION``) and the release notebook, the limits, the selection of graded names and the sandbox mode (a
+result graded without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell before it
+starts the sandbox whether it needs one.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from . import result
 from .assignment import Assignment, Job, Selection
+from .lateness import TIMESTAMP_FILE
 from .limits import Limits
 from .modes import mode
 from .notebook import NotebookError, read_bytes
@@ -44,10 +46,13 @@ def marking_files(assignment: Assignment) -> list[Path]:
 
 @cache
 def _code(assignment: Assignment) -> str:
-    """A digest of the code that decides ``assignment``'s marks."""
+    """A digest of the code that decides ``assignment``'s marks and messages, and of its release notebook, where
+    the results find a written answer whose metadata an editor removed."""
     digest = hashlib.sha256()
     for path in marking_files(assignment):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    if assignment.release.is_file():
+        digest.update(b"release\0" + assignment.release.read_bytes())
     return digest.hexdigest()
 
 
@@ -57,6 +62,15 @@ def _notebook(path: Path) -> str:
         return hashlib.sha256(read_bytes(path)).hexdigest()
     except NotebookError as exc:
         return f"unreadable: {exc}"
+
+
+def _timestamp(notebook: Path) -> str:
+    """nbgrader's timestamp.txt beside the notebook, which the result records: the same notebook handed in again
+    at another time is graded again."""
+    try:
+        return read_bytes(notebook.parent / TIMESTAMP_FILE, 1024).decode(errors="replace")
+    except NotebookError:
+        return ""
 
 
 def grading(assignment: Assignment, limits: Limits, selection: Selection) -> str:
@@ -70,9 +84,9 @@ def grading(assignment: Assignment, limits: Limits, selection: Selection) -> str
 
 
 def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
-    """What a result is graded from: the notebook, and how it is graded (``grading``)."""
+    """What a result is graded from: the notebook and its timestamp, and how it is graded (``grading``)."""
     digest = hashlib.sha256()
-    for part in (_notebook(job.path), grading(job.assignment, limits, selection)):
+    for part in (_notebook(job.path), _timestamp(job.path), grading(job.assignment, limits, selection)):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 

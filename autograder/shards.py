@@ -5,9 +5,9 @@ A shard is ``I/N`` (``I`` from 0, as a Slurm array's ``SLURM_ARRAY_TASK_ID`` and
 and every run (Python's ``hash()`` is salted per process). All of a student's assignments go to one shard.
 
 A merge copies each shard's ``STUDENT/ASSIGNMENT/`` files (results.json, output.txt, grader.log) into one folder
-and rebuilds grades.csv from all of them, as a one-machine run writes it. It refuses results that cannot come from
-one run: the same submission graded differently, or an assignment graded with different grading code, limits,
-``--only``/``--skip`` or sandbox mode (``resume.grading``).
+and rebuilds grades.csv from all of them, as a one-machine run writes it (under that folder's late policy). It
+refuses results that cannot come from one run: the same submission graded differently, an assignment graded with
+different grading code, limits, ``--only``/``--skip`` or sandbox mode (``resume.grading``), or another late policy.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import result
+from . import lateness, result
 from .result import SubmissionResult
 
 COPIED = ("results.json", "output.txt", "grader.log")  # a submission's files; feedback.html is rebuilt
@@ -36,9 +36,10 @@ class Shard:
             raise ValueError(f"expected I/N, such as 0/4 (shards count from 0, as Slurm's and Kubernetes' indices "
                              f"do), not {text!r}")
         index, count = int(match[1]), int(match[2])
-        if count < 1 or index >= count:
-            raise ValueError(f"shard {text!r}: the index must be at least 0 and below the count, "
-                             f"0 to {count - 1} of {count}" if count else f"shard {text!r}: the count must be at least 1")
+        if count < 1:
+            raise ValueError(f"shard {text!r}: the count must be at least 1")
+        if index >= count:
+            raise ValueError(f"shard {text!r}: the index must be below the count, 0 to {count - 1} of {count}")
         return cls(index, count)
 
     def holds(self, student: str) -> bool:
@@ -106,6 +107,16 @@ def _agree(found: dict[tuple[str, str], tuple[Path, SubmissionResult]]) -> None:
                 "out) before merging")
 
 
+def _one_policy(sources: list[Path], out: Path) -> None:
+    """MergeConflict where a source has a late policy other than ``out``'s, which grades.csv applies."""
+    mine = out / lateness.POLICY_FILE
+    for source in sources:
+        theirs = source / lateness.POLICY_FILE
+        if theirs.is_file() and (not mine.is_file() or theirs.read_bytes() != mine.read_bytes()):
+            raise MergeConflict(f"{theirs} is not the late policy of {out} ({mine}), which the merged grades.csv "
+                                f"applies: copy it there, with any extensions file it names, or remove it")
+
+
 def merge(sources: list[Path], out: Path) -> Merged:
     """Copy the results of ``sources`` into ``out`` and rebuild its grades.csv from every result there.
 
@@ -117,6 +128,7 @@ def merge(sources: list[Path], out: Path) -> Merged:
     sources = list(dict.fromkeys(s.resolve() for s in sources))
     found = _collect([out_resolved, *[s for s in sources if s != out_resolved]] if out.is_dir() else sources)
     _agree(found)
+    _one_policy([s for s in sources if s != out_resolved], out)
     copied: dict[Path, int] = {s: 0 for s in sources}
     for (student, assignment), (source, _) in sorted(found.items()):
         if source == out_resolved:
@@ -127,5 +139,5 @@ def merge(sources: list[Path], out: Path) -> Merged:
                 result.write_atomic(out / student / assignment / name, path.read_bytes())
         copied[source] += 1
     results = result.load_all(out)
-    result.write_grades_csv(results, out / "grades.csv")
+    result.write_grades_csv(results, out / "grades.csv", lateness.load(out))
     return Merged(results, copied)

@@ -117,6 +117,9 @@ def test_a_result_is_kept_only_for_the_same_notebook_bytes_grading_code_limits_a
     shutil.copyfile(notebook, tmp_path / "copy")
     (tmp_path / "copy").replace(notebook)  # a new inode, the same bytes
     assert fingerprint() == first
+    (notebook.parent / "timestamp.txt").write_text("2026-12-01 23:59:59.123456 UTC")
+    assert fingerprint() != first  # the same notebook handed in again at another time
+    (notebook.parent / "timestamp.txt").unlink()
     changed = {"limits": fingerprint(limits=Limits(call_seconds=5)),
                "selection": fingerprint(selection=Selection(skip=frozenset({"mse_loss"})))}
     kept = {}

@@ -146,6 +146,10 @@ def test_merge_refuses_shards_graded_with_other_code_or_options(runs, tmp_path):
     assert done.returncode == 2, done.stderr
     assert "01_loss_functions was graded in different ways" in done.stderr and "0" * 16 in done.stderr
     assert "--regrade" in done.stderr and not (tmp_path / "merged").exists()
+    (tmp_path / "shard1" / "late.toml").write_text("penalty_per_day = 10\n")  # a policy --out does not have
+    path.write_text(json.dumps({**data, "extra_data": {**data["extra_data"], "grading": ""}}))
+    late = merge(tmp_path / "shard0", tmp_path / "shard1", "--out", tmp_path / "merged")
+    assert late.returncode == 2 and "is not the late policy of" in late.stderr, late.stderr
     missing = merge(tmp_path / "nowhere", "--out", tmp_path / "merged")
     assert missing.returncode == 2 and "not a folder of results" in missing.stderr
 
