@@ -20,7 +20,7 @@ Keys of a case:
     name      student folder (sorted before the honest ``zz-good``, so graded first)
     threat    which threat it belongs to: judgement, reading, escape, forging, limits, input
     answers   {grade_id: new cell source}
-    extra     [(position, code)] cells inserted into the notebook
+    extra     [(position, code)] cells inserted into the notebook (AFTER_IMPORTS: the second code cell)
     notebook  how the file is built when it is not a plain notebook: v3, delete, duplicate, strip-metadata,
               huge, nested-json, malformed-cell, folder, symlink
     lose      graded names expected to lose marks (every other name gets full marks)
@@ -34,6 +34,8 @@ Keys of a case:
     xfail     {"attack" or "graded": reason} for attacks that currently succeed
 """
 from __future__ import annotations
+
+AFTER_IMPORTS = 4  # 01's title, objectives and points cells, then its imports: a cell here is code cell 2
 
 CORRECT_MSE = '''
 def mse_loss(pred, target, reduction="mean"):
@@ -890,7 +892,7 @@ CASES: list[dict] = [
     # -- patching the grader's judgement --
     dict(name="h-baseline-zeros", threat="judgement", answers={"mse_loss": ZEROS_MSE}, lose={"mse_loss"}),
     dict(name="h-patch-comparisons", threat="judgement", answers={"mse_loss": ZEROS_MSE},
-         extra=[(2, PATCH_COMPARISONS)], lose={"mse_loss"}, baseline="h-baseline-zeros"),
+         extra=[(AFTER_IMPORTS, PATCH_COMPARISONS)], lose={"mse_loss"}, baseline="h-baseline-zeros"),
     dict(name="h-subclass-always-equal", threat="judgement", answers={"mse_loss": SUBCLASS_ALWAYS_EQUAL},
          lose={"mse_loss"}, baseline="h-baseline-zeros"),
     dict(name="h-object-lying-eq", threat="judgement", answers={"mse_loss": LYING_OBJECT}, lose={"mse_loss"},
@@ -933,15 +935,15 @@ CASES: list[dict] = [
          baseline="h-baseline-library", message="library shortcut"),
 
     # -- reading what it must not see --
-    dict(name="h-read-and-reach", threat="reading", extra=[(2, READ_HIDDEN), (3, READ_SECRETS), (4, NETWORK)],
+    dict(name="h-read-and-reach", threat="reading", extra=[(AFTER_IMPORTS, READ_HIDDEN), (3, READ_SECRETS), (4, NETWORK)],
          ran="blocked ('127.0.0.1'", checks=["no_secret", "no_connection"]),
     dict(name="h-exfiltrate-in-message", threat="reading", answers={"mse_loss": EXFIL_MSE}, lose={"mse_loss"},
          message="EXFIL", checks=["no_hidden_text"]),
-    dict(name="h-namespace-escape", threat="escape", extra=[(2, REMOUNT), (3, CGROUP_LIMITS)], ran="remount probe"),
-    dict(name="h-privilege-escape", threat="escape", extra=[(2, ESCALATE)], ran="escalate probe"),
+    dict(name="h-namespace-escape", threat="escape", extra=[(AFTER_IMPORTS, REMOUNT), (3, CGROUP_LIMITS)], ran="remount probe"),
+    dict(name="h-privilege-escape", threat="escape", extra=[(AFTER_IMPORTS, ESCALATE)], ran="escalate probe"),
 
     # -- forging the outcome --
-    dict(name="h-forge-and-drop", threat="forging", extra=[(2, FORGE_RESULTS), (3, DROP_STARTUP_FILES)],
+    dict(name="h-forge-and-drop", threat="forging", extra=[(AFTER_IMPORTS, FORGE_RESULTS), (3, DROP_STARTUP_FILES)],
          ran="blocked /autograder/results/", checks=["no_forged_results", "no_dropped_files"]),
     dict(name="h-return-pickle", threat="forging", answers={"mse_loss": RETURN_PICKLE}, lose={"mse_loss"},
          baseline="h-baseline-zeros"),
@@ -968,14 +970,14 @@ CASES: list[dict] = [
     # -- escaping limits --
     dict(name="h-loop-in-function", threat="limits", answers={"mae_loss": LOOP_MAE}, lose={"mae_loss"},
          message="did not return within"),
-    dict(name="h-allocate-20gb", threat="limits", extra=[(2, ALLOCATE_20GB)], message="Code cell 2 ("),
-    dict(name="h-grow-until-killed", threat="limits", extra=[(2, GROW_UNTIL_KILLED)], message="Code cell 2 ("),
-    dict(name="h-fork-bomb", threat="limits", extra=[(2, FORK_BOMB)], ran="fork bomb stopped by"),
-    dict(name="h-thread-flood", threat="limits", extra=[(2, THREAD_FLOOD)], message="Code cell 2 (",
+    dict(name="h-allocate-20gb", threat="limits", extra=[(AFTER_IMPORTS, ALLOCATE_20GB)], message="Code cell 2 ("),
+    dict(name="h-grow-until-killed", threat="limits", extra=[(AFTER_IMPORTS, GROW_UNTIL_KILLED)], message="Code cell 2 ("),
+    dict(name="h-fork-bomb", threat="limits", extra=[(AFTER_IMPORTS, FORK_BOMB)], ran="fork bomb stopped by"),
+    dict(name="h-thread-flood", threat="limits", extra=[(AFTER_IMPORTS, THREAD_FLOOD)], message="Code cell 2 (",
          ran="threads started"),
-    dict(name="h-detached-children", threat="limits", extra=[(2, DETACHED_CHILDREN)],
+    dict(name="h-detached-children", threat="limits", extra=[(AFTER_IMPORTS, DETACHED_CHILDREN)],
          ran="detached children running: 2"),
-    dict(name="h-output-flood", threat="limits", extra=[(2, OUTPUT_FLOOD)], ran="spam spam",
+    dict(name="h-output-flood", threat="limits", extra=[(AFTER_IMPORTS, OUTPUT_FLOOD)], ran="spam spam",
          checks=["output_capped"]),
 
     # -- broken input --
