@@ -1,4 +1,4 @@
-"""``python -m autograder``: grade, release, demo, check, audit, report, export, bundle, data, sandbox."""
+"""``python -m autograder``: grade, release, demo, check, audit, report, export, mark, bundle, data, sandbox."""
 from __future__ import annotations
 
 import argparse
@@ -124,7 +124,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     submitted = demo_submissions(ROOT, args.out / "submitted")
     print(f"the demo's submissions: {submitted}", file=sys.stderr)
-    return main(["grade", str(submitted), "--out", str(args.out), "-j", str(args.jobs)])
+    code = main(["grade", str(submitted), "--out", str(args.out), "-j", str(args.jobs)])
+    print(f"grade the written answers by hand: .venv/bin/python -m autograder mark {args.out}, then open "
+          "http://127.0.0.1:8765/ (keys 1-9 toggle rubric items, j/k next and previous)")
+    return code
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -183,20 +186,54 @@ def _has_results(out: Path) -> bool:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_csv
+    from .marks import publish
 
     if not _has_results(args.out):
         return 2
+    publish(args.out)
     dest = export_csv(args.out, args.to or args.out / f"{args.style}.csv", args.style)
     print(f"wrote {dest} ({args.style} gradebook import)")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .marks import publish
     from .pages import write_pages
 
     if not _has_results(args.out):
         return 2
+    publish(args.out)
     print(write_pages(args.out)[0])
+    return 0
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    from .marks import publish
+    from .pages import write_pages
+
+    if not _has_results(args.out):
+        return 2
+    if args.export_to or args.import_from:
+        from .marksheet import export_marks, import_marks
+
+        if args.import_from:
+            errors = import_marks(args.out, args.import_from)
+            for error in errors:
+                print(f"error: {args.import_from}: {error}", file=sys.stderr)
+            if errors:
+                print(f"error: nothing imported ({len(errors)} bad row(s))", file=sys.stderr)
+                return 2
+            print(f"imported the marks of {args.import_from}")
+            publish(args.out)
+            write_pages(args.out)
+        if args.export_to:
+            print(f"wrote {export_marks(args.out, args.export_to)} mark(s) to {args.export_to}")
+        return 0
+    from .marking.server import serve
+
+    serve(args.out, args.port, args.assignment, args.show_names)
+    publish(args.out)
+    print(f"results, grades.csv and feedback pages updated with the marks: {write_pages(args.out)[0]}")
     return 0
 
 
@@ -267,6 +304,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="rebuild the HTML report and students' feedback pages from results.json files")
     p.add_argument("out", type=Path, metavar="OUT", help="the folder grade --out wrote")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("mark", help="grade written answers by hand in a local web page; export or import the marks")
+    p.add_argument("out", type=Path, metavar="GRADES_DIR", help="the folder grade --out wrote")
+    p.add_argument("--assignment", help="only this assignment's written answers")
+    p.add_argument("--port", type=int, default=8765, help="the page's port on 127.0.0.1 (default 8765, 0: any free)")
+    p.add_argument("--show-names", action="store_true", help="show students' names (hidden by default)")
+    p.add_argument("--export", dest="export_to", type=Path, metavar="FILE", help="write every mark to a CSV file")
+    p.add_argument("--import", dest="import_from", type=Path, metavar="FILE",
+                   help="apply the marks of a CSV file (all rows, or none if any is bad)")
+    p.set_defaults(func=cmd_mark)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import modes, notebook, result
+from . import marks, modes, notebook, result
 from .assignment import Assignment, Job, Selection, warm_up
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
@@ -57,7 +57,8 @@ def grade_notebook(path: Path, assignment: Assignment, sandbox: Sandbox, student
     status = ERROR if any(c.error for c in plugin.results) else UNGRADABLE if reason else GRADED
     summary = _summary(status, reason, student, cells, path, assignment)
     result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started,
-                              student.peak_mb, notebook=path.name, flags=student.flags)
+                              student.peak_mb, notebook=path.name, flags=student.flags,
+                              answers=notebook.written_answers(cells))
     return Graded(result, plugin.log, student.output)
 
 
@@ -162,8 +163,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, sandbox: Sandbox, selection: Sel
             for sentinel, (proc, job, started, _) in list(running.items()):
                 if time.monotonic() - started > budget:
                     proc.kill()
-    results = result.load_all(out_dir)
-    result.write_grades_csv(results, out_dir / "grades.csv")
+    results = marks.publish(out_dir)
     keys = {(j.student, j.assignment.id) for j in jobs}
     return [r for r in results if (r.student, r.assignment) in keys]
 

@@ -44,6 +44,11 @@ class Cell:
         return self.kind == "markdown" and self.grade and self.solution
 
 
+def written_answers(cells: list[Cell]) -> dict[str, str]:
+    """The text of each written answer (graded by hand), by grade_id."""
+    return {c.grade_id: c.source for c in cells if c.is_written_answer and c.grade_id}
+
+
 def _upgraded_cells(raw: object, name: str) -> list:
     """The cells of an older notebook format, upgraded by nbformat (imported only here: it takes a second)."""
     import nbformat

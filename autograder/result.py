@@ -25,6 +25,7 @@ class CheckResult:
     max_score: float
     output: str = ""
     error: bool = False  # the grader itself failed in this check
+    pending: bool = False  # a written answer not graded by hand yet: no score, not 0 (marks.py)
 
     @property
     def label(self) -> str:
@@ -44,22 +45,33 @@ class SubmissionResult:
     sandbox: str = ""       # the sandbox mode student code ran in (modes.py)
     notebook: str = ""      # the file graded (the assignment's notebook name, or the only notebook handed in)
     flags: list[str] = field(default_factory=list)  # integrity flags, for the instructor (integrity.py, forbid.py)
+    answers: dict[str, str] = field(default_factory=dict)  # written answers by grade_id, to be graded by hand
 
     def scores(self) -> dict[str, tuple[float, float]]:
-        """Per graded name: (score, max score)."""
+        """Per graded name: (score, max score), pending names left out."""
         out: dict[str, tuple[float, float]] = {}
-        for c in self.checks:
+        for c in self.scored:
             got, top = out.get(c.name, (0.0, 0.0))
             out[c.name] = (got + c.score, top + c.max_score)
         return out
 
     @property
+    def scored(self) -> list[CheckResult]:
+        """The checks that have a score: all but pending written answers."""
+        return [c for c in self.checks if not c.pending]
+
+    @property
+    def pending(self) -> list[str]:
+        """The graded names still waiting for a grader."""
+        return list(dict.fromkeys(c.name for c in self.checks if c.pending))
+
+    @property
     def score(self) -> float:
-        return sum(c.score for c in self.checks)
+        return sum(c.score for c in self.scored)
 
     @property
     def max_score(self) -> float:
-        return sum(c.max_score for c in self.checks)
+        return sum(c.max_score for c in self.scored)
 
     def to_gradescope(self) -> dict:
         return {
@@ -69,13 +81,12 @@ class SubmissionResult:
             "output_format": "text",  # Gradescope reads an output without one as HTML: "<urlopen ...>" vanished
             "visibility": "visible",
             "stdout_visibility": "hidden",
-            "tests": [{"name": c.label, "score": c.score, "max_score": c.max_score,
-                       "status": "passed" if c.score >= c.max_score else "failed",
-                       "output": c.output, "output_format": "text", "visibility": "visible"} for c in self.checks],
+            "tests": [_test(c) for c in self.checks],
             "extra_data": {"student": self.student, "assignment": self.assignment, "status": self.status,
                            "grader_errors": sum(c.error for c in self.checks),
                            "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint,
-                           "sandbox": self.sandbox, "notebook": self.notebook, "integrity": self.flags},
+                           "sandbox": self.sandbox, "notebook": self.notebook, "integrity": self.flags,
+                           "written_answers": self.answers},
         }
 
     @classmethod
@@ -84,11 +95,23 @@ class SubmissionResult:
         checks = []
         for t in data.get("tests", []):
             name, _, title = t["name"].partition(": ")
-            checks.append(CheckResult(name, title, t["score"], t["max_score"], t.get("output", "")))
+            checks.append(CheckResult(name, title, t.get("score", 0.0), t["max_score"], t.get("output", ""),
+                                      pending="score" not in t))
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
                    checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
                    extra.get("fingerprint", ""), extra.get("sandbox", ""), extra.get("notebook", ""),
-                   list(extra.get("integrity", [])))
+                   list(extra.get("integrity", [])), dict(extra.get("written_answers", {})))
+
+
+def _test(c: CheckResult) -> dict:
+    """A check as a test of Gradescope's schema, which has no "pending": a pending test has no score (Gradescope
+    counts the submission's own) and says so in its output."""
+    test = {"name": c.label, "score": c.score, "max_score": c.max_score,
+            "status": "passed" if c.score >= c.max_score else "failed",
+            "output": c.output, "output_format": "text", "visibility": "visible"}
+    if c.pending:
+        del test["score"], test["status"]
+    return test
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -130,17 +153,18 @@ def load_all(out_dir: Path) -> list[SubmissionResult]:
 
 
 def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
-    """One row per student and assignment: status, sandbox mode, a column per graded name, total."""
+    """One row per student and assignment: status, sandbox mode, a column per graded name ("pending" for a
+    written answer not graded yet), the total of what is graded."""
     names: list[str] = []
     for r in results:
-        names += [n for n in r.scores() if n not in names]
+        names += [n for n in dict.fromkeys(c.name for c in r.checks) if n not in names]
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["student", "assignment", "status", "sandbox", *names, "total", "max_total"])
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):
-        scores = r.scores()
+        scores, pending = r.scores(), r.pending
         writer.writerow([r.student, r.assignment, r.status, r.sandbox,
-                         *[_num(scores[n][0]) if n in scores else "" for n in names],
+                         *["pending" if n in pending else _num(scores[n][0]) if n in scores else "" for n in names],
                          _num(r.score), _num(r.max_score)])
     write_atomic(path, buf.getvalue())
 
