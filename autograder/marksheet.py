@@ -57,17 +57,17 @@ def import_marks(out_dir: Path, source: Path) -> list[str]:
     """Apply the marks of ``source`` to ``out_dir`` in one transaction, or none of them: return the reasons, line by
     line, why not (empty when applied)."""
     try:
-        rows = list(csv.reader(io.StringIO(Path(source).read_bytes().decode("utf-8"), newline="")))
+        rows = _rows(Path(source).read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         return [f"{source}: cannot be read as a CSV file: {exc}"]
-    if not rows or rows[0] != COLUMNS:
+    if not rows or rows[0][1] != COLUMNS:
         return [f"line 1: the header must be {','.join(COLUMNS)}"]
     answers = _answers(out_dir)
     store = Store(out_dir)
     try:
         rubrics = store.rubrics()
         errors, marks, seen = [], [], {}
-        for line, row in enumerate(rows[1:], 2):
+        for line, row in rows[1:]:
             reason, mark = _check(row, answers, rubrics)
             if mark and mark.key in seen:
                 reason = f"a second mark for {'/'.join(mark.key)} (the first is on line {seen[mark.key]})"
@@ -81,6 +81,16 @@ def import_marks(out_dir: Path, source: Path) -> list[str]:
         return errors
     finally:
         store.close()
+
+
+def _rows(text: str) -> list[tuple[int, list[str]]]:
+    """The rows of a CSV text, each with the line it begins on (a comment may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, line = [], 1
+    for row in reader:
+        rows.append((line, row))
+        line = reader.line_num + 1
+    return rows
 
 
 def _check(row: list[str], answers: dict[tuple[str, str], dict[str, str]],
