@@ -27,7 +27,7 @@ def write_pages(out_dir: Path) -> list[Path]:
 
     Returns the paths written, the index first.
     """
-    results = [r for r in load_all(out_dir) if _plain(r.student) and _plain(r.assignment)]
+    results = [r for r in load_all(out_dir) if plain(r.student) and plain(r.assignment)]
     groups = by_assignment(results)
     pages = {out_dir / "report" / "index.html": _index(groups)}
     pages.update({out_dir / "report" / f"{a}.html": _assignment_page(a, group) for a, group in groups.items()})
@@ -142,7 +142,7 @@ def _pending(r: SubmissionResult) -> str:
     return f", {_e(', '.join(r.pending))} pending" if r.pending else ""
 
 
-def _plain(name: str) -> bool:
+def plain(name: str) -> bool:
     """A single path component: a results.json naming another place gets no page."""
     return name not in ("", ".", "..") and not set(name) & set("/\\\0")
 
