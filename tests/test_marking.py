@@ -225,3 +225,12 @@ def test_a_regrade_of_the_checks_keeps_every_mark(samples, tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
         assert written() == {"ada": 2, "cleo": 1}, extra
         assert {r["student"]: r[Q] for r in _rows(out / "grades.csv")} == {"ada": "2", "cleo": "1"}
+
+
+def test_rubrics_are_no_part_of_the_checks_fingerprint_nor_of_the_bundle():
+    from autograder import bundle, resume
+    from autograder.assignment import Assignment
+
+    for assignment in (Assignment(A), Assignment("05_mnist_classifier")):  # a module and a package of checks
+        assert not [p for p in resume.marking_files(assignment) if "rubrics" in p.parts]
+        assert not [p for p in bundle._package_files(assignment) if "rubrics" in p.parts]
