@@ -208,11 +208,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_mark(args: argparse.Namespace) -> int:
-    from .marks import publish
-    from .pages import write_pages
+    from .rubric import RubricError
 
     if not _has_results(args.out):
         return 2
+    try:
+        return _mark(args)
+    except RubricError as exc:
+        print(f"error: a rubric cannot be used: {exc}", file=sys.stderr)
+        return 2
+
+
+def _mark(args: argparse.Namespace) -> int:
+    from .marks import publish
+    from .pages import write_pages
+
     if args.export_to or args.import_from:
         from .marksheet import export_marks, import_marks
 

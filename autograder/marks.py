@@ -48,16 +48,16 @@ class Mark:
 class Store:
     """The marks database of a grades folder; every write is one transaction."""
 
-    def __init__(self, out_dir: Path, rubrics: Path = rubric.RUBRICS) -> None:
+    def __init__(self, out_dir: Path) -> None:
         self.path = Path(out_dir) / DATABASE
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a mark the page confirmed survives a power cut
         self.db.executescript(SCHEMA)
-        self._seed(rubrics)
 
-    def _seed(self, rubrics: Path) -> None:
-        """Add the templates' items the database lacks; points edited while grading are kept."""
+    def seed(self, rubrics: Path = rubric.RUBRICS) -> None:
+        """Add the templates' items the database lacks (points edited while grading are kept); raise
+        ``rubric.RubricError`` for a template that cannot be used. Only who gives marks seeds: merging reads."""
         with self.db:
             for path in sorted(rubrics.glob("*.toml")):
                 for question, items in rubric.template(path.stem, rubrics).items():

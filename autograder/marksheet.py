@@ -48,7 +48,7 @@ def export_marks(out_dir: Path, dest: Path) -> int:
         top = rubric.questions(m.assignment).get(m.question, 0.0)
         writer.writerow([m.student, m.assignment, m.question, m.answer, "marked" if current else NEEDS_GRADING_AGAIN,
                          f"{score(m, items, top):g}" if current else "",
-                         ";".join(i.id for i in items if i.id in m.items), m.comment])
+                         ";".join(m.items), m.comment])
     write_atomic(Path(dest), buf.getvalue())
     return len(marks)
 
@@ -65,6 +65,7 @@ def import_marks(out_dir: Path, source: Path) -> list[str]:
     answers = _answers(out_dir)
     store = Store(out_dir)
     try:
+        store.seed()
         rubrics = store.rubrics()
         errors, marks, seen = [], [], {}
         for line, row in rows[1:]:
@@ -107,11 +108,11 @@ def _check(row: list[str], answers: dict[tuple[str, str], dict[str, str]],
     if not re.fullmatch(r"[0-9a-f]{64}", answer):
         return "answer_sha256 is not a SHA-256 hash (64 lower-case hex digits, as exported)", None
     known = [i.id for i in rubrics.get((assignment, question), [])]
-    applied = tuple(i for i in items.split(";") if i)
-    if unknown := [i for i in applied if i not in known]:
+    given = [i for i in items.split(";") if i]
+    if unknown := [i for i in given if i not in known]:
         return (f"{question}'s rubric has no item {', '.join(map(repr, unknown))} (its items: "
                 f"{', '.join(known) or 'none'})"), None
-    mark = Mark(student, assignment, question, answer, applied, comment)
+    mark = Mark(student, assignment, question, answer, tuple(i for i in known if i in given), comment)
     worth = score(mark, rubrics[(assignment, question)] if known else [], top)
     if points and _number(points) != worth:
         return f"points {points} disagree with the rubric, which gives {worth:g} for these items (leave points empty " \

@@ -132,9 +132,10 @@ def test_grading_by_keyboard_reaches_the_database_results_pages_and_export(page,
 def _some_marks(grades: Path) -> None:
     answers = {r.student: r.answers[Q] for r in result.load_all(grades)}
     store = Store(grades)
+    store.seed()
     store.put([Mark("ada", A, Q, answer_hash(answers["ada"]), ("likelihood", "gradient"), 'Good, "but": a,b\nline 2 é'),
                Mark("ben", A, Q, answer_hash(answers["ben"]), (), ""),
-               Mark("cleo", A, Q, answer_hash(answers["cleo"]), ("wrong-claim", "gradient"), "see §2")])
+               Mark("cleo", A, Q, answer_hash(answers["cleo"]), ("gradient", "wrong-claim"), "see §2")])
     store.close()
 
 
@@ -213,6 +214,7 @@ def test_a_regrade_of_the_checks_keeps_every_mark(samples, tmp_path):
     _marked = {"ada": ("likelihood", "gradient"), "cleo": ("gradient",)}
     answers = {s: r["extra_data"]["written_answers"][Q] for (s, _), r in read_results(out).items()}
     store = Store(out)
+    store.seed()
     store.put([Mark(s, A, Q, answer_hash(answers[s]), items, f"comment for {s}") for s, items in _marked.items()])
     store.close()
 
@@ -234,3 +236,17 @@ def test_rubrics_are_no_part_of_the_checks_fingerprint_nor_of_the_bundle():
     for assignment in (Assignment(A), Assignment("05_mnist_classifier")):  # a module and a package of checks
         assert not [p for p in resume.marking_files(assignment) if "rubrics" in p.parts]
         assert not [p for p in bundle._package_files(assignment) if "rubrics" in p.parts]
+
+
+@pytest.mark.parametrize("text,reason", [("[[q]]\nid = 'a'\npoints = 1\n", "needs id"),
+                                         ("q = 3\n", "array of tables"),
+                                         ("[[q]\n", "Expected"),
+                                         ("[[q]]\nid='a'\npoints=1\ntext='x'\n[[q]]\nid='a'\npoints=2\ntext='y'\n",
+                                          "share an id")])
+def test_a_bad_rubric_template_is_refused_naming_the_file(tmp_path, text, reason):
+    from autograder.rubric import RubricError, template
+
+    (tmp_path / f"{A}.toml").write_text(text)
+    with pytest.raises(RubricError, match=reason) as caught:
+        template(A, tmp_path)
+    assert f"{A}.toml" in str(caught.value)

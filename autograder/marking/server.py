@@ -49,6 +49,7 @@ class Marking:
     def __init__(self, out_dir: Path, assignment: str | None = None, show_names: bool = False) -> None:
         self.out_dir, self.assignment, self.show_names = Path(out_dir), assignment, show_names
         self.store = Store(out_dir)
+        self.store.seed()
 
     def results(self) -> list[SubmissionResult]:
         """Read anew for every page, so that a grading run's new answers show on reload."""
