@@ -101,6 +101,7 @@ def test_grading_by_keyboard_reaches_the_database_results_pages_and_export(page,
     assert page.locator("#score").inner_text() == "1.5 / 2"
     page.screenshot(path=str(shots / "marking-rescored.png"), full_page=True)
     page.goto(f"{url}q/{A}/{Q}/alike")
+    assert "3 answers alike: answer " in page.locator("h2").first.inner_text()  # names hidden here too
     page.screenshot(path=str(shots / "marking-alike.png"), full_page=True)
     assert "updated with the marks" in _stop(proc)
 

@@ -55,13 +55,14 @@ class Marking:
         """Read anew for every page, so that a grading run's new answers show on reload."""
         return [r for r in load_all(self.out_dir) if self.assignment in (None, r.assignment)]
 
-    def questions(self) -> list[tuple[str, str, float]]:
-        """(assignment, question, points) of every written answer of the graded assignments."""
-        return [(a, q, top) for a in sorted({r.assignment for r in self.results()})
+    def questions(self, results: list[SubmissionResult]) -> list[tuple[str, str, float]]:
+        """(assignment, question, points) of every written answer of the assignments of ``results``."""
+        return [(a, q, top) for a in sorted({r.assignment for r in results})
                 for q, top in rubric.questions(a).items()]
 
-    def answers(self, assignment: str, question: str) -> list[Answer]:
-        found = {r.student: r.answers[question] for r in self.results()
+    def answers(self, assignment: str, question: str, results: list[SubmissionResult] | None = None) -> list[Answer]:
+        """Every answer to the question, in its order (``results``: those read for the request already)."""
+        found = {r.student: r.answers[question] for r in (self.results() if results is None else results)
                  if r.assignment == assignment and question in r.answers}
         return [Answer(s, found[s]) for s in order(assignment, question, list(found))]
 
@@ -129,13 +130,14 @@ class Handler(tornado.web.RequestHandler):
 
 class Index(Handler):
     def get(self) -> None:
-        questions = self.marking.questions()
+        results = self.marking.results()
+        questions = self.marking.questions(results)
         if len(questions) == 1:
             return self.redirect(_url(*questions[0][:2]))
         marks = self.marking.store.marks()
         rows = []
         for a, q, top in questions:
-            answers = self.marking.answers(a, q)
+            answers = self.marking.answers(a, q, results)
             done = sum(self.marking.state(x, marks.get((x.student, a, q))) == "graded" for x in answers)
             rows.append(f'<tr><td>{_e(a)}</td><td><a href="{_e(_url(a, q))}">{_e(q)}</a></td><td>{top:g}</td>'
                         f"<td>{done} of {len(answers)} graded</td></tr>")
@@ -166,22 +168,18 @@ class Question(Handler):
 class Alike(Handler):
     def get(self, assignment: str, question: str) -> None:
         self.question(assignment, question)
-        groups: dict[str, list[Answer]] = {}
-        for a in self.marking.answers(assignment, question):
-            groups.setdefault(rubric.alike_hash(a.text), []).append(a)
+        groups: dict[str, list[tuple[int, Answer]]] = {}
+        for n, a in enumerate(self.marking.answers(assignment, question), 1):  # n: its place on the grading page
+            groups.setdefault(rubric.alike_hash(a.text), []).append((n, a))
         shown = self.marking.show_names or self.get_argument("names", "") == "1"
         parts = []
         for group in sorted((g for g in groups.values() if len(g) > 1), key=len, reverse=True):
-            who = ", ".join(_e(a.student) if shown else f"answer {n}" for a, n in
-                            ((a, self.position(assignment, question, a.student)) for a in group))
-            parts.append(f"<section><h2>{len(group)} answers alike: {who}</h2>{_markdown(group[0].text)}</section>")
+            who = ", ".join(_e(a.student) if shown else f"answer {n}" for n, a in group)
+            parts.append(f"<section><h2>{len(group)} answers alike: {who}</h2>{_markdown(group[0][1].text)}</section>")
         self.write(_page(f"{assignment}: {question}, word-for-word alike answers",
                          f'<p><a href="{_e(_url(assignment, question))}">back to grading</a> '
                          f'(<a href="?names=1">show names</a>). Alike: the same words, case, spacing and '
                          f'punctuation at word edges aside.</p>' + ("".join(parts) or "<p>No two answers alike.</p>")))
-
-    def position(self, assignment: str, question: str, student: str) -> int:
-        return [a.student for a in self.marking.answers(assignment, question)].index(student) + 1
 
 
 class MarkApi(Handler):
