@@ -103,6 +103,11 @@ def feedback(mark: Mark, items: list[Item]) -> str:
     return "\n".join([*lines, *([f"Comment: {mark.comment}"] if mark.comment.strip() else [])]) or "No rubric item."
 
 
+def state(mark: Mark | None, answer: str) -> str:
+    """Whether ``answer`` is "graded" by ``mark``, "pending" (never marked), or "changed" since it was marked."""
+    return "pending" if mark is None else "graded" if mark.answer == rubric.answer_hash(answer) else "changed"
+
+
 def written_check(question: str, top: float, answer: str | None, mark: Mark | None, items: list[Item]) -> CheckResult:
     """The test of one written answer: marked, pending, needing grading again, or missing."""
     if answer is None:
@@ -110,7 +115,7 @@ def written_check(question: str, top: float, answer: str | None, mark: Mark | No
     if mark is None:
         return CheckResult(question, TITLE, 0.0, top, f"Pending: graded by hand ({top:g} points), not yet.",
                            pending=True)
-    if mark.answer != rubric.answer_hash(answer):
+    if state(mark, answer) == "changed":
         return CheckResult(question, TITLE, 0.0, top, f"Pending, {NEEDS_GRADING_AGAIN}: the answer changed since it "
                            "was marked.", pending=True)
     return CheckResult(question, TITLE, score(mark, items, top), top, feedback(mark, items))

@@ -86,7 +86,7 @@ def _assignment_page(assignment: str, group: list[SubmissionResult]) -> str:
         for name, pair in r.scores().items():
             scores[name].append(pair)
         if r.status != UNGRADABLE:  # an unreadable file fails every check with the same reason
-            for c in r.checks:
+            for c in r.scored:
                 if c.score < c.max_score:
                     failures[c.name][c.output.strip() or "(no message)"] += 1
     for name, pairs in scores.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import tornado.netutil
 import tornado.web
 
 from .. import rubric
-from ..marks import Mark, Store, score
+from ..marks import Mark, Store, score, state
 from ..pages import plain
 from ..result import SubmissionResult, load, load_all, results_path
 
@@ -73,24 +74,19 @@ class Marking:
         res = load(results_path(self.out_dir, student, assignment))
         return Answer(student, res.answers[question]) if res and question in res.answers else None
 
-    def state(self, answer: Answer, mark: Mark | None) -> str:
-        return "pending" if mark is None else "graded" if mark.answer == answer.hash else "changed"
-
     def question_data(self, assignment: str, question: str) -> dict:
         """Everything the page shows of one question."""
         top = rubric.questions(assignment)[question]
         items = self.store.rubrics().get((assignment, question), [])
         marks = self.store.marks()
         answers = self.answers(assignment, question)
-        alike: dict[str, int] = {}
-        for a in answers:
-            alike[rubric.alike_hash(a.text)] = alike.get(rubric.alike_hash(a.text), 0) + 1
+        alike = Counter(rubric.alike_hash(a.text) for a in answers)
         rows = []
         for a in answers:
             mark = marks.get((a.student, assignment, question))
             rows.append({"student": a.student, "answer": a.hash, "html": _markdown(a.text),
                          "words": len(a.text.split()), "alike": alike[rubric.alike_hash(a.text)],
-                         "alikeId": rubric.alike_hash(a.text), "state": self.state(a, mark),
+                         "state": state(mark, a.text),
                          "items": list(mark.items) if mark else [], "comment": mark.comment if mark else "",
                          "score": score(mark, items, top) if mark else None})
         return {"assignment": assignment, "question": question, "points": top, "showNames": self.show_names,
@@ -138,7 +134,7 @@ class Index(Handler):
         rows = []
         for a, q, top in questions:
             answers = self.marking.answers(a, q, results)
-            done = sum(self.marking.state(x, marks.get((x.student, a, q))) == "graded" for x in answers)
+            done = sum(state(marks.get((x.student, a, q)), x.text) == "graded" for x in answers)
             rows.append(f'<tr><td>{_e(a)}</td><td><a href="{_e(_url(a, q))}">{_e(q)}</a></td><td>{top:g}</td>'
                         f"<td>{done} of {len(answers)} graded</td></tr>")
         self.write(_page("Written answers", "<table><tr><th>assignment</th><th>question</th><th>points</th>"
