@@ -251,3 +251,25 @@ def test_a_bad_rubric_template_is_refused_naming_the_file(tmp_path, text, reason
     with pytest.raises(RubricError, match=reason) as caught:
         template(A, tmp_path)
     assert f"{A}.toml" in str(caught.value)
+
+
+def test_a_mark_given_to_the_alike_answers_leaves_other_marks_alone(page, server, grades):
+    url, proc = server
+    cleo = result.load(result.results_path(grades, "cleo", A)).answers[Q]
+    store = Store(grades)
+    store.put([Mark("cleo", A, Q, answer_hash(cleo), ("gradient",), "marked before")])
+    store.close()
+    page.goto(f"{url}q/{A}/{Q}")
+    page.keyboard.press("n")
+    while page.locator("#who").inner_text() != "ada":  # cleo and dev handed in ada's answer word for word
+        page.keyboard.press("j")
+    page.keyboard.press("1")
+    expect(page.locator("#saved")).to_have_text("saved")
+    page.keyboard.press("a")
+    expect(page.locator("#progress")).to_have_text("3 of 4 graded")
+    expect(page.locator("#saved")).to_have_text("saved")
+    _stop(proc)
+    store = Store(grades)
+    assert {k[0]: m.items for k, m in store.marks().items()} == {"ada": ("likelihood",), "cleo": ("gradient",),
+                                                                  "dev": ("likelihood",)}
+    store.close()

@@ -86,7 +86,7 @@ class Marking:
             mark = marks.get((a.student, assignment, question))
             rows.append({"student": a.student, "answer": a.hash, "html": _markdown(a.text),
                          "words": len(a.text.split()), "alike": alike[rubric.alike_hash(a.text)],
-                         "state": state(mark, a.text),
+                         "alikeId": rubric.alike_hash(a.text), "state": state(mark, a.text),
                          "items": list(mark.items) if mark else [], "comment": mark.comment if mark else "",
                          "score": score(mark, items, top) if mark else None})
         return {"assignment": assignment, "question": question, "points": top, "showNames": self.show_names,
@@ -156,7 +156,7 @@ class Question(Handler):
 <aside><h2>Rubric <span id="score"></span></h2><ol id="items"></ol>
 <label for="comment">Comment (c; Esc leaves it)</label><textarea id="comment" rows="5"></textarea>
 <p class="keys">1-9 toggle an item, 0 marks with no item, j/&rarr; next, k/&larr; previous, u next ungraded,
- n names. Each change is saved at once. <span id="saved"></span></p></aside></main>
+ a the same mark for the ungraded alike answers, n names. Each change is saved at once. <span id="saved"></span></p></aside></main>
 <script type="application/json" id="data">{data}</script>
 <input type="hidden" id="xsrf" value="{_e(self.xsrf_token.decode())}">""", script=True))
 

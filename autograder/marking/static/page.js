@@ -31,7 +31,8 @@ function render() {
   $("flag").className = a.state === "changed" ? "changed" : "";
   $("flag").textContent = a.state === "changed" ? "Needs grading again: the answer changed since it was marked." : "";
   $("text").innerHTML = a.html + '<p class="note">' + a.words + " words" +
-    (a.alike > 1 ? ", word-for-word alike with " + (a.alike - 1) + " other answer(s)" : "") + "</p>";
+    (a.alike > 1 ? ", word-for-word alike with " + (a.alike - 1) + " other answer(s) (a: give them this mark)" : "") +
+    "</p>";
   $("score").textContent = a.state === "graded" ? a.score + " / " + data.points : "pending / " + data.points;
   $("score").className = a.state === "graded" ? "graded" : "pending";
   const list = $("items");
@@ -55,8 +56,7 @@ function render() {
   if (document.activeElement !== $("comment")) $("comment").value = a.comment;
 }
 
-function save() {
-  const a = data.answers[index];
+function save(a = data.answers[index]) {
   $("saved").textContent = "saving...";
   return post("/api/mark", {student: a.student, assignment: data.assignment, question: data.question,
                             answer: a.answer, items: a.items, comment: a.comment}).then((r) => {
@@ -85,6 +85,17 @@ function setPoints(item, points) {
     }).catch((e) => { $("saved").textContent = "NOT saved: " + e.message; });
 }
 
+function applyToAlike() {
+  // the same mark for the word-for-word alike answers that have none yet: never over another mark
+  const a = data.answers[index];
+  if (!a || a.state !== "graded") return;
+  data.answers.filter((x) => x.alikeId === a.alikeId && x.state === "pending").forEach((x) => {
+    x.items = [...a.items];
+    x.comment = a.comment;
+    save(x);
+  });
+}
+
 function move(step) {
   const next = index + step;
   if (next >= 0 && next < data.answers.length) { index = next; render(); }
@@ -103,6 +114,7 @@ document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   if (/^[1-9]$/.test(e.key)) toggle(Number(e.key) - 1);
   else if (e.key === "0") save();
+  else if (e.key === "a") applyToAlike();
   else if (e.key === "j" || e.key === "ArrowRight") move(1);
   else if (e.key === "k" || e.key === "ArrowLeft") move(-1);
   else if (e.key === "u") {
