@@ -4,7 +4,8 @@ which graded names a run grades.
 An assignment's hidden checks are either one module, ``checks/NN_name.py``, or a package, ``checks/NN_name/``: its
 ``__init__.py`` holds the assignment's declarations, and each other module holds the checks of one graded name (or of
 a few), except those whose names start with ``_``, which hold code the modules share (``from ._common import ...``).
-Declarations are read with ``ast``, never imported: ``WARM_UP`` (the slow imports grading needs) and, for a package,
+Declarations are read with ``ast``, never imported: ``WARM_UP`` (the slow imports grading needs), ``CARRY_FORWARD``
+(the names graded with the student's own earlier names, not charged again for their mistakes) and, for a package,
 ``ORDER``, the check modules by name in the order their checks run and their results are listed (modules it leaves
 out come after it, in name order).
 """
@@ -19,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 CHECKS = Path(__file__).resolve().parent / "checks"
+RELEASE = CHECKS.parent.parent / "release"  # the student notebooks, made by ``python -m autograder release``
 # Slow imports, made once before forking: torch._dynamo (1.3 s) comes with the first optimizer and with torchvision
 ALL_WARM_UP = ("torch._dynamo", "torchvision.datasets", "torchvision.transforms")
 
@@ -30,6 +32,11 @@ class Assignment:
     @property
     def notebook(self) -> str:
         return self.id.split("_", 1)[1] + ".ipynb"
+
+    @property
+    def release(self) -> Path:
+        """The student notebook as released: where its written answers stand (``written``)."""
+        return RELEASE / self.id / self.notebook
 
     @property
     def checks(self) -> Path:
@@ -52,6 +59,12 @@ class Assignment:
     def declarations(self) -> dict[str, object]:
         """What its checks declare (``declarations``), e.g. ``WARM_UP``."""
         return declarations(self.checks)
+
+    @property
+    def carried_forward(self) -> dict[str, tuple[str, ...]]:
+        """The graded names whose checks reuse the student's own earlier names without charging their mistakes
+        again (``CARRY_FORWARD``: name to the names it is graded with), for the self-check to say so."""
+        return {name: tuple(on) for name, on in dict(self.declarations.get("CARRY_FORWARD", {})).items()}
 
     @property
     def warm_up(self) -> tuple[str, ...]:
@@ -111,6 +124,13 @@ def all_assignments() -> dict[str, Assignment]:
             raise ValueError(f"two sets of hidden checks for {name}: {ids[name]} and {path}; keep one")
         ids[name] = path
     return {name: Assignment(name) for name in sorted(ids)}
+
+
+def of_notebook(path: Path) -> Assignment | None:
+    """The assignment a student's notebook belongs to: the one its folder is named after (nbgrader's layout),
+    else the one whose notebook has its name; None for neither."""
+    known = all_assignments()
+    return known.get(path.parent.name) or next((a for a in known.values() if a.notebook == path.name), None)
 
 
 def warm_up(assignments: Iterable[Assignment]) -> tuple[str, ...]:

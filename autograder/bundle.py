@@ -2,10 +2,11 @@
 
 At the zip's top level, as Gradescope expects: ``setup.sh`` (run once when
 Gradescope builds the image), ``run_autograder`` (run per submission), the
-pinned ``requirements.txt`` and the ``autograder`` package with only this
-assignment's hidden checks (its module, or its whole package). The two scripts
-are the templates in ``autograder/gradescope/``. The zip is the same, byte for
-byte, for the same files.
+pinned ``requirements.txt``, the ``autograder`` package with only this
+assignment's hidden checks (its module, or its whole package) and its release
+notebook (which places a written answer whose metadata an editor removed). The
+two scripts are the templates in ``autograder/gradescope/``. The zip is the
+same, byte for byte, for the same files.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def build(assignment_id: str, dest: Path) -> Path:
         "run_autograder": (_render(TEMPLATES / "run_autograder", fill), 0o755),
         "requirements.txt": ((ROOT / "requirements.txt").read_bytes(), 0o644),
     }
-    for path in _package_files(assignment):
+    release = [assignment.release] if assignment.release.is_file() else []
+    for path in _package_files(assignment) + release:
         entries[path.relative_to(ROOT).as_posix()] = (path.read_bytes(), 0o644)
 
     buf = io.BytesIO()

@@ -7,7 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .assignment import ALL_WARM_UP, Selection, find_jobs, warm_up
+from .assignment import ALL_WARM_UP, Job, Selection, find_jobs, warm_up
 from .limits import Limits
 from .modes import NONE, UNSAFE_FLAG, mode, refusal
 from .resume import unfinished
@@ -61,16 +61,36 @@ def _sandbox_works(sandbox: Sandbox) -> bool:
     return problem is None
 
 
-def cmd_grade(args: argparse.Namespace) -> int:
-    if not args.submitted.is_dir():
-        print(f"error: {args.submitted} is not a folder of submissions", file=sys.stderr)
-        return 2
-    jobs, warnings = find_jobs(args.submitted)
+def _policy_works(out: Path) -> bool:
+    """Refuse a late policy (``out/late.toml``) that cannot be used before any work, saying where and why."""
+    from .lateness import PolicyError, load
+
+    try:
+        load(out)
+    except PolicyError as exc:
+        print(f"error: the late policy: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _submissions(submitted: Path) -> list[Job]:
+    """The submissions under ``submitted``, each skipped folder warned about; none, saying why, where there are
+    none (a command then exits with 2)."""
+    if not submitted.is_dir():
+        print(f"error: {submitted} is not a folder of submissions", file=sys.stderr)
+        return []
+    jobs, warnings = find_jobs(submitted)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     if not jobs:
-        print(f"error: no submissions found under {args.submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
+        print(f"error: no submissions found under {submitted} (expected STUDENT/ASSIGNMENT/NOTEBOOK.ipynb)",
               file=sys.stderr)
+    return jobs
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    jobs = _submissions(args.submitted)
+    if not jobs or not _policy_works(args.out):
         return 2
     selection = Selection(frozenset(args.only.split(",")) if args.only else None,
                           frozenset(args.skip.split(",")) if args.skip else frozenset())
@@ -188,7 +208,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_csv
     from .marks import publish
 
-    if not _has_results(args.out):
+    if not _has_results(args.out) or not _policy_works(args.out):
         return 2
     publish(args.out)
     dest = export_csv(args.out, args.to or args.out / f"{args.style}.csv", args.style)
@@ -200,7 +220,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .marks import publish
     from .pages import write_pages
 
-    if not _has_results(args.out):
+    if not _has_results(args.out) or not _policy_works(args.out):
         return 2
     publish(args.out)
     print(write_pages(args.out)[0])
@@ -210,7 +230,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_mark(args: argparse.Namespace) -> int:
     from .rubric import RubricError
 
-    if not _has_results(args.out):
+    if not _has_results(args.out) or not _policy_works(args.out):
         return 2
     try:
         return _mark(args)
@@ -245,6 +265,39 @@ def _mark(args: argparse.Namespace) -> int:
     publish(args.out)
     print(f"results, grades.csv and feedback pages updated with the marks: {write_pages(args.out)[0]}")
     return 0
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    from .similarity import submitted_similarity
+    from .similarity_pages import write_similarity
+
+    jobs = _submissions(args.submitted)
+    if not jobs:
+        return 2
+    try:
+        results = submitted_similarity(jobs, args.release, args.common, progress=not args.quiet)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    paths = write_similarity(results, args.out, args.threshold, args.top)
+    for r in results:
+        above = {n.name: len(n.above(args.threshold)) for n in r.names}
+        print(f"{r.assignment}: {r.students} submission(s), pairs at or above {args.threshold:g}: "
+              + ", ".join(f"{name} {count}" for name, count in above.items()))
+    print(f"pairs: {paths[0]}; pages: {', '.join(str(p) for p in paths[1:]) or 'none'}")
+    print("evidence for a person to look at, not a verdict: read both answers before asking anyone about them")
+    return 0
+
+
+def _fraction(text: str) -> float:
+    """``--threshold`` and ``--common``: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, not {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--to", type=Path, metavar="FILE", help="the CSV to write (default OUT/<style>.csv)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("report", help="rebuild the HTML report and students' feedback pages from results.json files")
+    p = sub.add_parser("report", help="rebuild the HTML report, students' feedback pages and grades.csv from "
+                                      "results.json files (after a change to the late policy)")
     p.add_argument("out", type=Path, metavar="OUT", help="the folder grade --out wrote")
     p.set_defaults(func=cmd_report)
 
@@ -324,6 +378,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--import", dest="import_from", type=Path, metavar="FILE",
                    help="apply the marks of a CSV file (all rows, or none if any is bad)")
     p.set_defaults(func=cmd_mark)
+
+    p = sub.add_parser("similarity", help="pairs of students whose answers are alike, per graded name: an HTML page "
+                                          "per assignment and a CSV, evidence for a person to look at")
+    p.add_argument("submitted", type=Path, help="the submitted/ folder")
+    p.add_argument("--out", type=Path, required=True, help="where the pages and pairs.csv go")
+    p.add_argument("--threshold", type=_fraction, default=0.5,
+                   help="the score from which a pair is listed, 0 to 1 (default 0.5)")
+    p.add_argument("--common", type=_fraction, default=0.2,
+                   help="a fingerprint shared by more than this part of the students (and more than 5) is a "
+                        "common idiom and does not count (default 0.2)")
+    p.add_argument("--release", type=Path, default=ROOT / "release",
+                   help="the release, whose code and text are boilerplate (default release/)")
+    p.add_argument("--top", type=_workers, default=10, help="pairs shown per graded name (default 10)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_similarity)
 
     args = parser.parse_args(argv)
     return args.func(args)

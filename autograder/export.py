@@ -22,6 +22,7 @@ Moodle's import form pick it under "Map from" and the user field it matches unde
 "Map to" (ID number, or Username if the folders are named by Moodle usernames).
 Moodle's format has no points-possible row.
 
+Each total is the one after the late penalty of the grades folder's ``late.toml`` (lateness.py), if any.
 A submission the grader could not grade (``ungradable``, ``grader_error``), one whose
 written answers are not all graded by hand yet (pending), or no submission at all,
 is an empty cell, never 0, and is listed in a warning.
@@ -33,6 +34,7 @@ import io
 import sys
 from pathlib import Path
 
+from . import lateness
 from .result import GRADED, SubmissionResult, load_all, write_atomic
 
 STYLES = ("canvas", "moodle")
@@ -45,9 +47,11 @@ def _num(x: float) -> str:
 
 
 def export_csv(out_dir: Path, dest: Path, style: str = "canvas") -> Path:
-    """Write the results under ``out_dir`` as an LMS gradebook CSV at ``dest``; return ``dest``."""
+    """Write the results under ``out_dir`` as an LMS gradebook CSV at ``dest``, each total after the late penalty
+    of ``out_dir``'s late policy; return ``dest``. Raises ``lateness.PolicyError`` for a policy it cannot use."""
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r} (one of {', '.join(STYLES)})")
+    policy = lateness.load(Path(out_dir))
     results = load_all(Path(out_dir))
     assignments = sorted({r.assignment for r in results})
     students = sorted({r.student for r in results})
@@ -58,6 +62,7 @@ def export_csv(out_dir: Path, dest: Path, style: str = "canvas") -> Path:
     not_graded: list[str] = []
     pending: list[str] = []
     missing: list[str] = []
+    untimed: list[str] = []
     rows = []
     for s in students:
         cells = []
@@ -73,7 +78,10 @@ def export_csv(out_dir: Path, dest: Path, style: str = "canvas") -> Path:
                 pending.append(f"{s}/{a} ({', '.join(r.pending)})")
                 cells.append("")
             else:
-                cells.append(_num(r.score))
+                late = lateness.assess(policy, r)
+                if late and late.days is None:
+                    untimed.append(f"{s}/{a}")
+                cells.append(_num(lateness.final_score(policy, r) or 0.0))
         rows.append((s, cells))
 
     buf = io.StringIO()
@@ -99,6 +107,9 @@ def export_csv(out_dir: Path, dest: Path, style: str = "canvas") -> Path:
     if missing:
         print(f"warning: {len(missing)} submission(s) have no results and are left empty: {_some(missing)}",
               file=sys.stderr)
+    if untimed:
+        print(f"warning: {len(untimed)} submission(s) have no recorded submission time and lose nothing for "
+              f"lateness (grade them again to record it): {_some(untimed)}", file=sys.stderr)
     return dest
 
 

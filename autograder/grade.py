@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import marks, modes, notebook, result
+from . import lateness, marks, modes, notebook, result, written
 from .assignment import Assignment, Job, Selection, warm_up
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
@@ -55,10 +55,11 @@ def grade_notebook(path: Path, assignment: Assignment, sandbox: Sandbox, student
         for check in plugin.results:  # once, in the summary, rather than "not defined" for every name
             check.score, check.output = 0.0, f"not graded: {reason}"
     status = ERROR if any(c.error for c in plugin.results) else UNGRADABLE if reason else GRADED
-    summary = _summary(status, reason, student, cells, path, assignment)
+    found = written.find(cells, written.release_cells(assignment.release))
+    summary = _summary(status, reason, student, found, path, assignment)
     result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started,
                               student.peak_mb, notebook=path.name, flags=student.flags,
-                              answers=notebook.written_answers(cells))
+                              answers={a.grade_id: a.text for a in found if a.text is not None})
     return Graded(result, plugin.log, student.output)
 
 
@@ -73,8 +74,8 @@ def _another_assignments(cells: list[notebook.Cell], names: set[str], assignment
             f"{assignment.id}'s): hand in {assignment.notebook}")
 
 
-def _summary(status: str, reason: str, student: Student | Unreadable, cells: list[notebook.Cell], path: Path,
-             assignment: Assignment) -> str:
+def _summary(status: str, reason: str, student: Student | Unreadable, found: list[written.WrittenAnswer],
+             path: Path, assignment: Assignment) -> str:
     lines = []
     if path.name != assignment.notebook and path.exists():
         lines.append(f"Graded {path.name}, the only notebook handed in (this assignment's is {assignment.notebook}).")
@@ -83,10 +84,7 @@ def _summary(status: str, reason: str, student: Student | Unreadable, cells: lis
         return "\n".join(lines)
     for run in student.problems():
         lines.append(str(run)[0].upper() + str(run)[1:])
-    written = [c for c in cells if c.is_written_answer]
-    for cell in written:
-        words = len(cell.source.replace("YOUR ANSWER HERE", "").split())
-        lines.append(f"{cell.grade_id}: written answer, graded by hand ({words} words)")
+    lines += map(str, found)
     return "\n".join(lines)
 
 
@@ -114,6 +112,8 @@ def grade_job(job: Job, out_dir: Path, sandbox: Sandbox, selection: Selection) -
     finally:
         sandbox.close()  # what this process made; a batch's lanes and server belong to the batch
     res = _merge(res, out_dir, selection)
+    submitted, res.submitted_from = lateness.submission_time(job.path)
+    res.submitted = submitted.isoformat() if submitted else ""
     res.fingerprint = fingerprint(job, sandbox.limits, selection)
     res.sandbox = modes.mode().name
     path = result.save(res, out_dir)

@@ -16,4 +16,4 @@ class Limits:
     file_mb: int = 64                # largest file the student's process may write
     threads: int = 1                 # torch/OpenMP threads in the student's process
     train_seconds: float = 300.0     # training the student's MNIST model (05_mnist_classifier)
-    train_threads: int = 2           # torch threads while training it: fixed, as the trained weights depend on it
+    train_threads: int = 1           # torch threads while training it: fixed, as the trained weights depend on it

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import result, rubric
-from .result import ERROR, CheckResult, SubmissionResult
+from . import lateness, result, rubric
+from .result import CheckResult, SubmissionResult
 from .rubric import TITLE, Item
 
 DATABASE = "marks.sqlite"
@@ -123,9 +123,10 @@ def written_check(question: str, top: float, answer: str | None, mark: Mark | No
 
 def merge(res: SubmissionResult, rubrics: dict[tuple[str, str], list[Item]],
           marks: dict[tuple[str, str, str], Mark]) -> SubmissionResult:
-    """``res`` with a test per written answer of its assignment (the release notebook's), from ``marks``."""
+    """``res`` with a test per written answer of its assignment (the release notebook's), from ``marks``; as it
+    is where it recorded no written answers (the grader failed before reading them, or an older kit graded it)."""
     questions = rubric.questions(res.assignment)
-    if not questions or (res.status == ERROR and not res.answers):
+    if not questions or res.answers is None:
         return res
     checks = [c for c in res.checks if c.title != TITLE]
     checks += [written_check(q, top, res.answers.get(q), marks.get((res.student, res.assignment, q)),
@@ -146,7 +147,8 @@ def read(out_dir: Path) -> tuple[dict[tuple[str, str], list[Item]], dict[tuple[s
 
 def publish(out_dir: Path) -> list[SubmissionResult]:
     """Merge the marks into every results.json under ``out_dir`` (rewriting those that change) and write
-    grades.csv; return the merged results."""
+    grades.csv, with the late policy of ``out_dir`` (``lateness.load``, which raises for one it cannot use); return
+    the merged results."""
     rubrics, marks = read(out_dir)
     merged = []
     for old in result.load_all(out_dir):
@@ -154,5 +156,5 @@ def publish(out_dir: Path) -> list[SubmissionResult]:
         if new.to_gradescope() != old.to_gradescope():
             result.save(new, out_dir)
         merged.append(new)
-    result.write_grades_csv(merged, out_dir / "grades.csv")
+    result.write_grades_csv(merged, out_dir / "grades.csv", lateness.load(out_dir))
     return merged

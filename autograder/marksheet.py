@@ -27,7 +27,7 @@ COLUMNS = ["student", "assignment", "question", "answer_sha256", "state", "point
 
 def _answers(out_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
     """The written answers' hashes of every result, by (student, assignment)."""
-    return {(r.student, r.assignment): {q: rubric.answer_hash(t) for q, t in r.answers.items()}
+    return {(r.student, r.assignment): {q: rubric.answer_hash(t) for q, t in (r.answers or {}).items()}
             for r in load_all(out_dir)}
 
 

@@ -44,11 +44,6 @@ class Cell:
         return self.kind == "markdown" and self.grade and self.solution
 
 
-def written_answers(cells: list[Cell]) -> dict[str, str]:
-    """The text of each written answer (graded by hand), by grade_id."""
-    return {c.grade_id: c.source for c in cells if c.is_written_answer and c.grade_id}
-
-
 def _upgraded_cells(raw: object, name: str) -> list:
     """The cells of an older notebook format, upgraded by nbformat (imported only here: it takes a second)."""
     import nbformat
@@ -83,6 +78,11 @@ def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         return f.read(max_bytes + 1)
 
 
+def _nth(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st: a cell's place as a student counts it."""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
     """The notebook's cells, upgraded to nbformat 4; raise ``NotebookError`` if unreadable."""
     data = read_bytes(path, max_bytes)
@@ -98,14 +98,15 @@ def read(path: Path, max_bytes: int = MAX_BYTES) -> list[Cell]:
     cells: list[Cell] = []
     for index, cell in enumerate(raw_cells):
         if not isinstance(cell, dict):
-            raise NotebookError(f"{path.name} is not a valid notebook: cell {index} is not an object")
+            raise NotebookError(f"{path.name} is not a valid notebook: its {_nth(index + 1)} cell is not an object")
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         meta = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
         source = cell.get("source", "")
         if isinstance(source, list) and all(isinstance(line, str) for line in source):
             source = "".join(source)
         if not isinstance(source, str):
-            raise NotebookError(f"{path.name} is not a valid notebook: cell {index} has no text source")
+            raise NotebookError(f"{path.name} is not a valid notebook: its {_nth(index + 1)} cell (counting "
+                                "markdown cells too) has no text source")
         kind = cell.get("cell_type", "") if isinstance(cell.get("cell_type"), str) else ""
         cells.append(Cell(
             index=index, kind=kind, source=source,

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
+from . import lateness
 from .report import band_counts, band_labels, by_assignment
 from .result import ERROR, GRADED, UNGRADABLE, CheckResult, SubmissionResult, load_all, write_atomic
 
@@ -25,13 +26,14 @@ svg rect{fill:#4c78a8}svg text{font:11px sans-serif;text-anchor:middle;fill:#444
 def write_pages(out_dir: Path) -> list[Path]:
     """Write ``out_dir/report/`` (index and a page per assignment) and a feedback.html beside each results.json.
 
-    Returns the paths written, the index first.
+    Returns the paths written, the index first. Totals are after the late penalty of ``out_dir/late.toml``.
     """
-    results = [r for r in load_all(out_dir) if plain(r.student) and plain(r.assignment)]
+    policy = lateness.load(out_dir)
+    results = [r for r in load_all(out_dir) if _plain(r.student) and _plain(r.assignment)]
     groups = by_assignment(results)
-    pages = {out_dir / "report" / "index.html": _index(groups)}
+    pages = {out_dir / "report" / "index.html": _index(groups, policy)}
     pages.update({out_dir / "report" / f"{a}.html": _assignment_page(a, group) for a, group in groups.items()})
-    pages.update({out_dir / r.student / r.assignment / "feedback.html": _feedback_page(r) for r in results})
+    pages.update({out_dir / r.student / r.assignment / "feedback.html": _feedback_page(r, policy) for r in results})
     for path, text in pages.items():
         write_atomic(path, text)
     return list(pages)
@@ -53,7 +55,7 @@ def histogram(scores: list[tuple[float, float]], bands: int = 10) -> str:
             f'{"".join(parts)}<line x1="0" y1="{base}" x2="{width}" y2="{base}"/></svg>')
 
 
-def _index(groups: dict[str, list[SubmissionResult]]) -> str:
+def _index(groups: dict[str, list[SubmissionResult]], policy: lateness.Policy | None) -> str:
     items = "".join(f'<li><a href="{_href(a + ".html")}">{_e(a)}</a>: {len(g)} submission(s)</li>'
                     for a, g in groups.items())
     found = {(r.student, r.assignment): r for g in groups.values() for r in g}
@@ -62,9 +64,11 @@ def _index(groups: dict[str, list[SubmissionResult]]) -> str:
         cells = []
         for a in groups:
             r = found.get((student, a))
+            late = None if r is None else lateness.assess(policy, r)
             cells.append("<td></td>" if r is None else
-                         f'<td><a href="{_href("..", student, a, "feedback.html")}">{_n(r.score)} / {_n(r.max_score)}'
-                         f'</a>{"" if r.status == GRADED else " " + _e(r.status)}{_pending(r)}</td>')
+                         f'<td><a href="{_href("..", student, a, "feedback.html")}">{_total(r, policy)}'
+                         f'</a>{"" if r.status == GRADED else " " + _e(r.status)}{_pending(r)}'
+                         f'{f" ({late.days} d late)" if late and late.days else ""}</td>')
         rows.append(f"<tr><th>{_e(student)}</th>{''.join(cells)}</tr>")
     header = "".join(f"<th>{_e(a)}</th>" for a in groups)
     return _page("Grading report", f"<h2>Assignments</h2><ul>{items}</ul>\n<h2>Students</h2>"
@@ -105,9 +109,13 @@ def _assignment_page(assignment: str, group: list[SubmissionResult]) -> str:
     return _page(assignment, "\n".join(body))
 
 
-def _feedback_page(r: SubmissionResult) -> str:
+def _feedback_page(r: SubmissionResult, policy: lateness.Policy | None) -> str:
     status = "" if r.status == GRADED else f" ({_e(r.status)})"
-    body = [f'<p class="total">Total: {_n(r.score)} / {_n(r.max_score)}{status}{_pending(r)}</p>']
+    late = lateness.assess(policy, r)
+    before = f" ({_n(r.score)} before the late penalty)" if late and late.penalty else ""
+    body = [f'<p class="total">Total: {_total(r, policy)}{status}{before}{_pending(r)}</p>']
+    if late:
+        body.append(f'<p class="late">{_e(_lateness(late, policy))}</p>')
     if r.output.strip():
         body.append(f"<h2>Notes</h2><pre>{_e(r.output)}</pre>")
     rows, scores = [], r.scores()
@@ -120,6 +128,25 @@ def _feedback_page(r: SubmissionResult) -> str:
     body.append("<h2>Checks</h2><table><tr><th>check</th><th>message</th><th>result</th><th>score</th></tr>\n"
                 + "\n".join(rows) + "</table>")
     return _page(f"{r.assignment}: feedback for {r.student}", "\n".join(body))
+
+
+def _total(r: SubmissionResult, policy: lateness.Policy | None) -> str:
+    """The score after any late penalty, of the points possible."""
+    final = lateness.final_score(policy, r)
+    return f"{_n(r.score if final is None else final)} / {_n(r.max_score)}"
+
+
+def _lateness(late: lateness.Late, policy: lateness.Policy) -> str:
+    """When the submission came against its due time, and what that cost, for the student."""
+    when = lambda t: t.astimezone(policy.zone).strftime("%Y-%m-%d %H:%M %Z")  # noqa: E731
+    due = f"due {when(late.due)}" + (f", with an extension of {_n(late.extension_days)} day(s)"
+                                     if late.extension else "")
+    if late.submitted is None:
+        return f"No submission time was recorded ({due}): no late penalty."
+    if not late.days:
+        return f"Handed in {when(late.submitted)}, on time ({due})."
+    cost = f"{_n(late.percent)}% of the points off, -{_n(late.penalty)}" if late.percent else "no penalty"
+    return f"Handed in {when(late.submitted)}, {late.days} day(s) late ({due}): {cost}."
 
 
 def _page(title: str, body: str) -> str:
@@ -142,7 +169,7 @@ def _pending(r: SubmissionResult) -> str:
     return f", {_e(', '.join(r.pending))} pending" if r.pending else ""
 
 
-def plain(name: str) -> bool:
+def _plain(name: str) -> bool:
     """A single path component: a results.json naming another place gets no page."""
     return name not in ("", ".", "..") and not set(name) & set("/\\\0")
 

@@ -27,6 +27,7 @@ class GradingPlugin:
         self.selection = selection
         self.results: list[CheckResult] = []
         self.names: set[str] = set()  # every graded name of the assignment, selected or not
+        self.points: dict[str, float] = {}  # what each graded name is worth: its checks' points, in their order
         self.log: list[str] = []  # grader-side tracebacks, for the instructor only
 
     @pytest.fixture(name="student", scope="session")
@@ -38,6 +39,9 @@ class GradingPlugin:
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         self.names = {_graded(i)[0] for i in items}
+        for item in items:
+            name, points = _graded(item)
+            self.points[name] = self.points.get(name, 0.0) + points
         keep = [i for i in items if _graded(i)[0] in self.selection]
         config.hook.pytest_deselected(items=[i for i in items if i not in keep])
         items[:] = keep
@@ -90,7 +94,8 @@ def _graded(item: pytest.Item) -> tuple[str, float]:
     return mark.kwargs["name"], float(mark.kwargs.get("points", 1.0))
 
 
-def run_checks(checks: Path, student: Any, selection: Selection = Selection()) -> GradingPlugin:
+def run_checks(checks: Path, student: Any, selection: Selection = Selection(),
+               extra: tuple[str, ...] = ()) -> GradingPlugin:
     """Run the checks in ``checks``, an assignment's module or package, against ``student``; the plugin holds the
     results.
 
@@ -98,8 +103,15 @@ def run_checks(checks: Path, student: Any, selection: Selection = Selection()) -
     whatever its name, in that order. It imports a module ``checks/NN_name.py`` as ``autograder.checks.NN_name``, and
     a package's modules, whose folder's name is no identifier, as ``NN_name.module`` under ``checks/``, after the
     package itself (``NN_name``), so that they import the package's shared modules relatively (``from ._common import
-    ...``), once per process."""
+    ...``), once per process. ``extra``: more pytest arguments."""
     plugin = GradingPlugin(student, selection)
     modules = [str(p) for p in check_modules(checks)]
-    pytest.main([*modules, "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS], plugins=[plugin])
+    pytest.main([*modules, "--rootdir", str(checks.parent), "-c", os.devnull, *PYTEST_ARGS, *extra], plugins=[plugin])
     return plugin
+
+
+def max_points(checks: Path) -> dict[str, float]:
+    """What each graded name of ``checks`` (an assignment's module or package) is worth, in the order its checks
+    run: the sum of its checks' points, found by collecting them, with no student and nothing run. A notebook's
+    points table states these (tests/test_frame.py)."""
+    return run_checks(checks, None, extra=("--collect-only",)).points

@@ -1,6 +1,7 @@
 """Plain-text tables for the terminal, and the score bands shared with the HTML pages."""
 from __future__ import annotations
 
+import textwrap
 from collections import Counter, defaultdict
 from statistics import median
 
@@ -10,10 +11,21 @@ SLOWEST = 5   # slowest submissions named per assignment
 LISTED = 20   # submissions not cleanly graded listed per assignment; the rest are counted
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+def table(header: list[str], rows: list[list[str]], wrap: int = 0) -> str:
+    """Columns aligned, a row per line; a cell's own line breaks (a tensor's repr in a message) are joined, so
+    that no cell breaks the layout. With ``wrap``, the last column is wrapped at that width, its further lines
+    indented under it."""
+    rows = [[" ".join(str(c).split()) for c in r] for r in [header, *rows]]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    if wrap:
+        widths[-1] = min(widths[-1], wrap)
+    indent = " " * (sum(widths[:-1]) + 2 * (len(widths) - 1))
+
+    def lines(r: list[str]) -> str:
+        last = (textwrap.wrap(r[-1], widths[-1], break_on_hyphens=False) if wrap else [r[-1]]) or [""]
+        first = "  ".join(c.ljust(w) for c, w in zip([*r[:-1], last[0]], widths)).rstrip()
+        return "\n".join([first, *(indent + more for more in last[1:])])
+    return "\n".join([lines(rows[0]), lines(["-" * w for w in widths]), *map(lines, rows[1:])])
 
 
 def band_labels(n: int) -> list[str]:

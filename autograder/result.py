@@ -13,6 +13,10 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .lateness import Policy
 
 GRADED, UNGRADABLE, ERROR = "graded", "ungradable", "grader_error"
 
@@ -45,7 +49,9 @@ class SubmissionResult:
     sandbox: str = ""       # the sandbox mode student code ran in (modes.py)
     notebook: str = ""      # the file graded (the assignment's notebook name, or the only notebook handed in)
     flags: list[str] = field(default_factory=list)  # integrity flags, for the instructor (integrity.py, forbid.py)
-    answers: dict[str, str] = field(default_factory=dict)  # written answers by grade_id, to be graded by hand
+    submitted: str = ""       # when it was handed in, ISO 8601 in UTC (lateness.submission_time); "" if unknown
+    submitted_from: str = ""  # where that time came from: timestamp.txt or the file time
+    answers: dict[str, str] | None = None  # written answers by grade_id, graded by hand; None: not recorded
 
     def scores(self) -> dict[str, tuple[float, float]]:
         """Per graded name: (score, max score), pending names left out."""
@@ -86,6 +92,7 @@ class SubmissionResult:
                            "grader_errors": sum(c.error for c in self.checks),
                            "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint,
                            "sandbox": self.sandbox, "notebook": self.notebook, "integrity": self.flags,
+                           "submitted_at": self.submitted, "submitted_from": self.submitted_from,
                            "written_answers": self.answers},
         }
 
@@ -100,7 +107,15 @@ class SubmissionResult:
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
                    checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
                    extra.get("fingerprint", ""), extra.get("sandbox", ""), extra.get("notebook", ""),
-                   list(extra.get("integrity", [])), dict(extra.get("written_answers", {})))
+                   list(extra.get("integrity", [])), extra.get("submitted_at", ""), extra.get("submitted_from", ""),
+                   _texts(extra.get("written_answers")))
+
+
+def _texts(data: object) -> dict[str, str] | None:
+    """The written answers a results.json recorded; None where it recorded none (or not as text)."""
+    if isinstance(data, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        return data
+    return None
 
 
 def _test(c: CheckResult) -> dict:
@@ -152,20 +167,27 @@ def load_all(out_dir: Path) -> list[SubmissionResult]:
     return [r for r in map(load, sorted(out_dir.glob("*/*/results.json"))) if r is not None]
 
 
-def write_grades_csv(results: list[SubmissionResult], path: Path) -> None:
+def write_grades_csv(results: list[SubmissionResult], path: Path, policy: Policy | None = None) -> None:
     """One row per student and assignment: status, sandbox mode, a column per graded name ("pending" for a
-    written answer not graded yet), the total of what is graded."""
+    written answer not graded by hand yet), the total of what is graded; then when it was handed in and what the
+    late ``policy`` takes off: ``final`` is the total after it (empty where the submission could not be graded,
+    never 0; "pending" while a written answer is)."""
+    from .lateness import assess, final_score  # lateness reads results: imported here, else a cycle
+
     names: list[str] = []
     for r in results:
         names += [n for n in dict.fromkeys(c.name for c in r.checks) if n not in names]
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["student", "assignment", "status", "sandbox", *names, "total", "max_total"])
+    writer.writerow(["student", "assignment", "status", "sandbox", *names, "total", "max_total",
+                     "submitted", "days_late", "extension_days", "late_penalty", "final"])
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):
-        scores, pending = r.scores(), r.pending
+        scores, pending, late, final = r.scores(), r.pending, assess(policy, r), final_score(policy, r)
         writer.writerow([r.student, r.assignment, r.status, r.sandbox,
                          *["pending" if n in pending else _num(scores[n][0]) if n in scores else "" for n in names],
-                         _num(r.score), _num(r.max_score)])
+                         _num(r.score), _num(r.max_score), r.submitted,
+                         *([late.days, _num(late.extension_days), _num(late.penalty)] if late else ["", "", ""]),
+                         "" if final is None else "pending" if pending else _num(final)])
     write_atomic(path, buf.getvalue())
 
 

@@ -1,9 +1,10 @@
 """Which jobs a run must grade: a stored result is kept when it was graded from the same inputs.
 
-The inputs are the notebook's bytes, the code that decides the marks (the grader's whole package but for
-other assignments' files and the modules that only present results, ``PRESENTATION``), the limits, the
-selection of graded names and the sandbox mode (a result graded without a sandbox is not kept by a run that
-has one). Torch-free, so that a run can tell before it starts the sandbox whether it needs one.
+The inputs are the notebook's bytes and nbgrader's timestamp beside it, the code that decides the marks (the
+grader's whole package but for other assignments' files and the modules that only present results,
+``PRESENTATION``) and the release notebook, the limits, the selection of graded names and the sandbox mode (a
+result graded without a sandbox is not kept by a run that has one). Torch-free, so that a run can tell before it
+starts the sandbox whether it needs one.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from . import result
 from .assignment import Assignment, Job, Selection
+from .lateness import TIMESTAMP_FILE
 from .limits import Limits
 from .modes import mode
 from .notebook import NotebookError, read_bytes
@@ -23,8 +25,9 @@ PACKAGE = Path(__file__).resolve().parent
 # modules that read or present results and never decide a mark, a status or a message, and those of the marks given
 # by hand, which are merged into every result anew whenever results are written (marks.publish): a change to any
 # other module of the package regrades (a new module decides marks until it is listed here)
-PRESENTATION = ("audit.py", "bundle.py", "export.py", "pages.py", "release.py", "report.py", "marks.py",
-                "marksheet.py", "rubric.py", "marking/__init__.py", "marking/server.py")
+PRESENTATION = ("audit.py", "bundle.py", "export.py", "pages.py", "release.py", "report.py", "similarity.py",
+                "similarity_pages.py", "marks.py", "marksheet.py", "rubric.py", "marking/__init__.py",
+                "marking/server.py")
 # where assignments keep their own files: hidden checks, and the sandbox side of their probes
 _OWN = ("checks", "harness/assignments")
 
@@ -45,10 +48,13 @@ def marking_files(assignment: Assignment) -> list[Path]:
 
 @cache
 def _code(assignment: Assignment) -> str:
-    """A digest of the code that decides ``assignment``'s marks."""
+    """A digest of the code that decides ``assignment``'s marks and messages, and of its release notebook, where
+    the results find a written answer whose metadata an editor removed."""
     digest = hashlib.sha256()
     for path in marking_files(assignment):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    if assignment.release.is_file():
+        digest.update(b"release\0" + assignment.release.read_bytes())
     return digest.hexdigest()
 
 
@@ -60,11 +66,21 @@ def _notebook(path: Path) -> str:
         return f"unreadable: {exc}"
 
 
+def _timestamp(notebook: Path) -> str:
+    """nbgrader's timestamp.txt beside the notebook, which the result records: the same notebook handed in again
+    at another time is graded again."""
+    try:
+        return read_bytes(notebook.parent / TIMESTAMP_FILE, 1024).decode(errors="replace")
+    except NotebookError:
+        return ""
+
+
 def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
-    """What a result is graded from: the notebook, the grading code, the limits, the selection, the mode."""
+    """What a result is graded from: the notebook and its timestamp, the grading code, the limits, the selection,
+    the mode."""
     digest = hashlib.sha256()
-    for part in (_notebook(job.path), _code(job.assignment), repr(limits), repr(sorted(selection.only or ())),
-                 repr(sorted(selection.skip)), mode().name):
+    for part in (_notebook(job.path), _timestamp(job.path), _code(job.assignment), repr(limits),
+                 repr(sorted(selection.only or ())), repr(sorted(selection.skip)), mode().name):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 

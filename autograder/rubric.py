@@ -26,7 +26,6 @@ from pathlib import Path
 from .assignment import CHECKS, Assignment
 
 RUBRICS = CHECKS / "rubrics"
-RELEASE = CHECKS.parent.parent / "release"
 TITLE = "written answer, graded by hand"  # the title of a written answer's test in results.json
 
 
@@ -41,10 +40,10 @@ class Item:
     text: str
 
 
-def questions(assignment: str, release: Path = RELEASE) -> dict[str, float]:
+def questions(assignment: str) -> dict[str, float]:
     """The written answers of ``assignment`` and their points, in notebook order, from the release notebook's
     nbgrader metadata; empty where there is no release (a Gradescope bundle)."""
-    return dict(_questions(release / assignment / Assignment(assignment).notebook))
+    return dict(_questions(Assignment(assignment).release))
 
 
 @cache

@@ -76,7 +76,8 @@ def test_bundle_holds_the_scripts_and_only_its_assignment(bundle, tmp_path):
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
         script = zf.read("run_autograder").decode()
     assert names == sorted(names)
-    assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/__main__.py"} <= set(names)
+    assert {"setup.sh", "run_autograder", "requirements.txt", "autograder/__main__.py",
+            "release/01_loss_functions/loss_functions.ipynb"} <= set(names)  # where written answers stand
     assert modes["run_autograder"] == modes["setup.sh"] == 0o755
     assert [n for n in names if n.startswith("autograder/checks/")] == [
         "autograder/checks/01_loss_functions.py", "autograder/checks/__init__.py"]

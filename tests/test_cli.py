@@ -117,6 +117,9 @@ def test_a_result_is_kept_only_for_the_same_notebook_bytes_grading_code_limits_a
     shutil.copyfile(notebook, tmp_path / "copy")
     (tmp_path / "copy").replace(notebook)  # a new inode, the same bytes
     assert fingerprint() == first
+    (notebook.parent / "timestamp.txt").write_text("2026-12-01 23:59:59.123456 UTC")
+    assert fingerprint() != first  # the same notebook handed in again at another time
+    (notebook.parent / "timestamp.txt").unlink()
     changed = {"limits": fingerprint(limits=Limits(call_seconds=5)),
                "selection": fingerprint(selection=Selection(skip=frozenset({"mse_loss"})))}
     kept = {}
@@ -141,3 +144,13 @@ def test_a_worker_count_below_one_is_refused_at_once(jobs, samples, tmp_path):
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "argument -j/--jobs: expected a whole number of at least 1" in done.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_grade_says_why_it_finds_nothing_to_grade(tmp_path, capsys):
+    from autograder.cli import main
+
+    assert main(["grade", str(tmp_path / "missing"), "--out", str(tmp_path / "out")]) == 2
+    assert "is not a folder of submissions" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]) == 2
+    assert "no submissions found under" in capsys.readouterr().err

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from autograder import marks, notebook, result
+from autograder import marks, notebook, result, written
+from autograder.assignment import Assignment
 from autograder.marking.server import Marking, order
 from autograder.marks import Mark, Store
 from autograder.marksheet import export_marks, import_marks
@@ -38,9 +39,10 @@ def grades(samples, tmp_path) -> Path:
     autograded check each (no sandbox: the checks are not what is tested here)."""
     out = tmp_path / "grades"
     for student in STUDENTS:
-        cells = notebook.read(samples / student / A / "loss_functions.ipynb")
+        found = written.find(notebook.read(samples / student / A / "loss_functions.ipynb"),
+                             written.release_cells(Assignment(A).release))
         result.save(SubmissionResult(student, A, GRADED, [CheckResult("mse_loss", "a check", 1, 2)],
-                                     answers=notebook.written_answers(cells)), out)
+                                     answers={w.grade_id: w.text for w in found if w.text is not None}), out)
     marks.publish(out)
     return out
 

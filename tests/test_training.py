@@ -1,9 +1,9 @@
-"""The fast data path on which the grader trains a student's model (harness/training.py)."""
+"""The data path on which the grader trains a student's model (harness/training.py)."""
 import torch
 from PIL import Image
 from torchvision import transforms
 
-from autograder.harness.training import MEAN, STD, TensorLoader, normalise
+from autograder.harness.training import MEAN, STD, normalise, shuffled_batches
 
 
 def test_normalise_is_totensor_then_normalize_bit_for_bit():
@@ -19,7 +19,7 @@ def test_normalise_is_totensor_then_normalize_bit_for_bit():
 
 def test_the_loader_draws_every_image_once_an_epoch_in_a_new_order():
     images, labels = torch.arange(10.0).view(10, 1), torch.arange(10)
-    loader = TensorLoader(images, labels, batch_size=4, seed=0)
+    loader = shuffled_batches(images, labels, batch_size=4, seed=0)
     epochs = [[(x.clone(), y.clone()) for x, y in loader] for _ in range(2)]
     assert len(loader) == 3 and [len(y) for _, y in epochs[0]] == [4, 4, 2]
     orders = [torch.cat([y for _, y in epoch]) for epoch in epochs]
@@ -27,4 +27,4 @@ def test_the_loader_draws_every_image_once_an_epoch_in_a_new_order():
         assert sorted(order.tolist()) == list(range(10))
         assert all(torch.equal(x.view(-1), y.float()) for x, y in epoch)  # images stay with their labels
     assert not torch.equal(orders[0], orders[1])
-    assert torch.equal(orders[0], torch.cat([y for _, y in TensorLoader(images, labels, 4, seed=0)]))
+    assert torch.equal(orders[0], torch.cat([y for _, y in shuffled_batches(images, labels, 4, seed=0)]))

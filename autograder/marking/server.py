@@ -21,7 +21,7 @@ import tornado.web
 
 from .. import rubric
 from ..marks import Mark, Store, score, state
-from ..pages import plain
+from ..pages import _plain
 from ..result import SubmissionResult, load, load_all, results_path
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -64,15 +64,15 @@ class Marking:
     def answers(self, assignment: str, question: str, results: list[SubmissionResult] | None = None) -> list[Answer]:
         """Every answer to the question, in its order (``results``: those read for the request already)."""
         found = {r.student: r.answers[question] for r in (self.results() if results is None else results)
-                 if r.assignment == assignment and question in r.answers}
+                 if r.assignment == assignment and question in (r.answers or {})}
         return [Answer(s, found[s]) for s in order(assignment, question, list(found))]
 
     def answer(self, student: str, assignment: str, question: str) -> Answer | None:
         """One student's answer, read from their results alone (a mark is posted per key press)."""
-        if self.assignment not in (None, assignment) or not plain(student) or not plain(assignment):
+        if self.assignment not in (None, assignment) or not _plain(student) or not _plain(assignment):
             return None
         res = load(results_path(self.out_dir, student, assignment))
-        return Answer(student, res.answers[question]) if res and question in res.answers else None
+        return Answer(student, res.answers[question]) if res and question in (res.answers or {}) else None
 
     def question_data(self, assignment: str, question: str) -> dict:
         """Everything the page shows of one question."""

@@ -327,6 +327,8 @@ def build_model():
     return nn.Sequential
 '''},
         "train_model returns at once": {"train_model": _train("    return model")},
+        "EPOCHS = 0": {"train_model": "EPOCHS = 0\n" + _loop()},
+        "EPOCHS as text": {"train_model": 'EPOCHS = "3"\n' + _loop()},
         "predict returns (N, 1) labels": {"build_model": _LINEAR_MODEL, "predict": _predict('''    model.eval()
     with torch.no_grad():
         return model(images).argmax(dim=1, keepdim=True)''')},

@@ -7,6 +7,7 @@ import torch
 
 from autograder.check import CheckFailed, StudentRaised, expect_close, expect_unchanged, graded
 
+from . import CARRY_FORWARD
 from ._common import ACTIVATIONS, ATOL, REFERENCE, Fn, agrees, modifies, random_x
 
 PARAMS = {name: pytest.param(name, marks=graded(name), id=name) for name in REFERENCE}
@@ -26,9 +27,9 @@ AUTOGRAD = ("backward", "grad", "make_dual", "threshold_backward", "sigmoid_back
 DERIVATIVE_SHORTCUTS = ACTIVATION_SHORTCUTS + AUTOGRAD
 
 # sigmoid_grad and tanh_grad usually reuse the student's sigmoid and tanh: a mistake there is
-# charged to sigmoid or tanh only, never again to the derivative (error carried forward).
-BUILT_ON: dict[str, tuple[str, Fn]] = {"sigmoid_grad": ("sigmoid", lambda s: s * (1 - s)),
-                                       "tanh_grad": ("tanh", lambda t: 1 - t * t)}
+# charged to sigmoid or tanh only, never again to the derivative (error carried forward, CARRY_FORWARD).
+FORMULA: dict[str, Fn] = {"sigmoid_grad": lambda s: s * (1 - s), "tanh_grad": lambda t: 1 - t * t}
+BUILT_ON: dict[str, tuple[str, Fn]] = {name: (CARRY_FORWARD[name][0], FORMULA[name]) for name in FORMULA}
 
 EXTREMES = [-1000.0, -100.0, -88.8, -20.0, -1.0, -1e-30, 0.0, 1e-30, 1e-8, 1.0, 20.0, 88.8, 100.0, 1000.0]
 

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ..errors import ForbiddenCall, summary
 from ..probes import build, lookup, probe
-from ..training import TensorLoader, normalise
+from ..training import normalise, shuffled_batches
 from ..values import export
 
 
@@ -336,23 +336,28 @@ def split_run(ns: dict, name: str, n: int, calls: list[dict]) -> dict:
 
 @probe
 def train_and_predict(ns: dict, name: str, train_images: torch.Tensor, train_labels: torch.Tensor,
-                      test_images: torch.Tensor, epochs: int, batch_size: int, max_parameters: int,
-                      threads: int, seed: int = 0) -> dict:
-    """build_model, train_model on the training set, predict on test images (labels stay with the grader)."""
+                      test_images: torch.Tensor, epochs: int, max_epochs: int, batch_size: int,
+                      max_parameters: int, threads: int, seed: int = 0) -> dict:
+    """build_model, train_model for the notebook's ``EPOCHS`` (else ``epochs``) on the training set, predict on
+    test images (labels stay with the grader). 05's accuracy cell does the same, step for step."""
     # all three first: without one, training cannot score, and the grader names the missing one at once
     build_model, train_model, predict = (lookup(ns, n) for n in ("build_model", "train_model", "predict"))
+    epochs = ns.get("EPOCHS", epochs)
+    if type(epochs) is not int or not 1 <= epochs <= max_epochs:
+        return {"epochs": export(epochs)}
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     model = build_model()
     if not isinstance(model, torch.nn.Module):
-        return {"model": export(model)}
+        return {"model": export(model), "epochs": epochs}
     count = sum(p.numel() for p in model.parameters())
     if count > max_parameters:
-        return {"model": None, "parameters": count}
-    loader = TensorLoader(normalise(train_images), train_labels, batch_size, seed)
+        return {"model": None, "parameters": count, "epochs": epochs}
+    loader = shuffled_batches(normalise(train_images), train_labels, batch_size, seed)
     started = time.monotonic()
     trained = train_model(model, loader, epochs)
     seconds = time.monotonic() - started
     trained = trained if isinstance(trained, torch.nn.Module) else model
     predictions = predict(trained, normalise(test_images))
-    return {"model": None, "parameters": count, "seconds": seconds, "predictions": export(predictions)}
+    return {"model": None, "parameters": count, "epochs": epochs, "seconds": seconds,
+            "predictions": export(predictions)}
