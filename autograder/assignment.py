@@ -154,6 +154,14 @@ def notebook_in(folder: Path, expected: str) -> Path:
     return found[0] if len(found) == 1 else folder / expected
 
 
+def no_notebook(folder: Path, expected: str) -> str:
+    """Why ``notebook_in`` found nothing to grade in ``folder``, in the words the Gradescope bundle uses too."""
+    found = [p for p in folder.glob("*.ipynb") if not p.name.startswith(".")]
+    if not found:
+        return f"No notebook was found in your submission: upload your {expected}."
+    return f"Your submission holds several notebooks and none named {expected}: upload only your {expected}."
+
+
 def find_jobs(submitted: Path, assignments: dict[str, Assignment] | None = None) -> tuple[list[Job], list[str]]:
     """Jobs for ``submitted/<student>/<assignment>/``; also warnings for what was skipped."""
     assignments = assignments if assignments is not None else all_assignments()

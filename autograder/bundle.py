@@ -5,8 +5,10 @@ Gradescope builds the image), ``run_autograder`` (run per submission), the
 pinned ``requirements.txt``, the ``autograder`` package with only this
 assignment's hidden checks (its module, or its whole package) and its release
 notebook (which places a written answer whose metadata an editor removed). The
-two scripts are the templates in ``autograder/gradescope/``. The zip is the
-same, byte for byte, for the same files.
+two scripts are the templates in ``autograder/gradescope/``, with the tests'
+visibility on Gradescope that the instructor chose
+(``gradescope_results.parse_visibility``). The zip is the same, byte for byte,
+for the same files and choices.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from .assignment import Assignment, all_assignments
+from .gradescope_results import parse_visibility
 from .result import write_atomic
 
 PACKAGE = Path(__file__).resolve().parent
@@ -23,14 +26,17 @@ TEMPLATES = PACKAGE / "gradescope"
 _DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold: no build time in the bundle
 
 
-def build(assignment_id: str, dest: Path) -> Path:
-    """Write ``dest/<assignment_id>-gradescope.zip`` and return its path."""
+def build(assignment_id: str, dest: Path, visibility: tuple[str, ...] = ()) -> Path:
+    """Write ``dest/<assignment_id>-gradescope.zip`` and return its path; ``visibility``: rules ``[NAME=]VIS`` for
+    the tests' visibility (ValueError where one is not)."""
     assignments = all_assignments()
     if assignment_id not in assignments:
         raise ValueError(f"no checks for an assignment named {assignment_id!r} "
                          f"(known: {', '.join(assignments) or 'none'})")
     assignment = assignments[assignment_id]
-    fill = {"@ASSIGNMENT@": assignment.id, "@NOTEBOOK@": assignment.notebook}
+    rules = parse_visibility(list(visibility))  # checked: their words go into a shell script
+    fill = {"@ASSIGNMENT@": assignment.id, "@NOTEBOOK@": assignment.notebook,
+            "@VISIBILITY@": " ".join(f"--visibility {name + '=' if name else ''}{vis}" for name, vis in rules.items())}
     entries: dict[str, tuple[bytes, int]] = {  # name in the zip: (content, mode)
         "setup.sh": (_render(TEMPLATES / "setup.sh", fill), 0o755),
         "run_autograder": (_render(TEMPLATES / "run_autograder", fill), 0o755),

@@ -1,4 +1,5 @@
-"""``python -m autograder``: grade, release, demo, check, audit, report, export, mark, bundle, data, sandbox."""
+"""``python -m autograder``: grade, merge, release, demo, check, audit, report, export, mark, bundle, data,
+sandbox."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +12,7 @@ from .assignment import ALL_WARM_UP, Job, Selection, find_jobs, warm_up
 from .limits import Limits
 from .modes import NONE, UNSAFE_FLAG, mode, refusal
 from .resume import unfinished
+from .shards import Shard
 
 if TYPE_CHECKING:
     from .sandbox import Sandbox
@@ -20,6 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _limits(args: argparse.Namespace) -> Limits:
     return Limits(**{f.name: getattr(args, f.name) for f in fields(Limits)})
+
+
+def _shard(text: str) -> Shard:
+    """``--shard I/N``."""
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _workers(text: str) -> int:
@@ -92,6 +102,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
     jobs = _submissions(args.submitted)
     if not jobs or not _policy_works(args.out):
         return 2
+    if args.shard:
+        students = {j.student for j in jobs}
+        jobs = [j for j in jobs if args.shard.holds(j.student)]
+        print(f"shard {args.shard}: {len({j.student for j in jobs})} of the {len(students)} students "
+              f"({len(jobs)} submission(s))", file=sys.stderr)
+        if not jobs:  # a small course has empty shards: nothing to do is no error
+            args.out.mkdir(parents=True, exist_ok=True)
+            return 0
     selection = Selection(frozenset(args.only.split(",")) if args.only else None,
                           frozenset(args.skip.split(",")) if args.skip else frozenset())
     pending = jobs if args.regrade else unfinished(jobs, args.out, _limits(args), selection)
@@ -116,6 +134,27 @@ def cmd_grade(args: argparse.Namespace) -> int:
     print(report.summary(results))
     print(f"results: {args.out}/<student>/<assignment>/results.json and {args.out / 'grades.csv'}")
     print(f"report: {write_pages(args.out)[0]} (a feedback.html beside each results.json)")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .pages import write_pages
+    from .shards import MergeConflict, merge
+
+    if missing := [str(s) for s in args.sources if not s.is_dir()]:
+        print(f"error: not a folder of results: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if not _policy_works(args.out):
+        return 2
+    try:
+        merged = merge(args.sources, args.out)
+    except MergeConflict as exc:
+        print(f"error: refusing to merge: {exc}", file=sys.stderr)
+        return 2
+    for source, count in merged.copied.items():
+        print(f"{source}: {count} submission(s) copied")
+    print(f"results: {len(merged.results)} in {args.out} and {args.out / 'grades.csv'}")
+    print(f"report: {write_pages(args.out)[0]}")
     return 0
 
 
@@ -189,7 +228,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
 
     for assignment in args.assignments:
         try:
-            path = build(assignment, args.out)
+            path = build(assignment, args.out, tuple(args.visibility))
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -314,11 +353,21 @@ def main(argv: list[str] | None = None) -> int:
                    help="grade every submission again (by default a run resumes: results from the same notebook "
                         "contents, grading code and options are kept)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--shard", type=_shard, metavar="I/N",
+                   help="grade only shard I of N (I from 0): the students whose id hashes to I; merge the shards' "
+                        "--out folders with `merge` (see docs/scale.md)")
     p.add_argument(UNSAFE_FLAG, action="store_true",
                    help="grade even where no sandbox works, with process limits alone: student code can then read "
                         "the hidden checks, reach the network and forge results (each result says so)")
     _add_limits(p)
     p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("merge", help="merge the --out folders of grade --shard runs into one, as one run writes it")
+    p.add_argument("sources", nargs="+", type=Path, metavar="OUT", help="the shards' --out folders")
+    p.add_argument("--out", type=Path, required=True,
+                   help="where the merged results, grades.csv and report go (may be a shared folder the shards "
+                        "wrote into: then grades.csv and the report are rebuilt from all its results)")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
     p.add_argument("assignments", nargs="*", help="assignment names (default: all in source/)")
@@ -356,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("assignments", nargs="+", metavar="ASSIGNMENT", help="assignment names, e.g. 01_loss_functions")
     p.add_argument("--out", type=Path, default=Path("out/gradescope"),
                    help="where the zips go (default out/gradescope)")
+    p.add_argument("--visibility", action="append", default=[], metavar="[NAME=]VIS",
+                   help="when Gradescope shows the tests to students: visible (default), hidden, after_due_date or "
+                        "after_published, for every test or (NAME=VIS) a graded name's; repeatable, e.g. "
+                        "--visibility after_published --visibility mse_loss=visible")
     p.set_defaults(func=cmd_bundle)
 
     p = sub.add_parser("export", help="write an LMS gradebook CSV (Canvas or Moodle) from results.json files")

@@ -8,6 +8,7 @@ not graded again.
 from __future__ import annotations
 
 import importlib
+import os
 import time
 import traceback
 from collections.abc import Iterable
@@ -20,10 +21,10 @@ import torch
 from tqdm import tqdm
 
 from . import lateness, marks, modes, notebook, result, written
-from .assignment import Assignment, Job, Selection, warm_up
+from .assignment import Assignment, Job, Selection, no_notebook, warm_up
 from .plugin import run_checks
-from .result import ERROR, GRADED, UNGRADABLE, SubmissionResult
-from .resume import fingerprint, unfinished
+from .result import ERROR, GRADED, UNGRADABLE, CheckResult, SubmissionResult
+from .resume import fingerprint, grading, unfinished
 from .sandbox import Sandbox
 from .student import Student, Submission, Unreadable
 
@@ -44,16 +45,16 @@ def grade_notebook(path: Path, assignment: Assignment, sandbox: Sandbox, student
         student: Submission = Student(cells, sandbox, assignment.id)
         reason = ""
     except notebook.NotebookError as exc:
-        cells, student, reason = [], Unreadable(str(exc), sandbox.limits), str(exc)
+        reason = str(exc) if os.path.lexists(path) else no_notebook(path.parent, assignment.notebook)
+        cells, student = [], Unreadable(reason, sandbox.limits)
     try:
         plugin = run_checks(assignment.checks, student, selection)
     finally:
         student.close()
     plugin.charge(student.blamed)
     reason = reason or _another_assignments(cells, plugin.names, assignment)
-    if reason:
-        for check in plugin.results:  # once, in the summary, rather than "not defined" for every name
-            check.score, check.output = 0.0, f"not graded: {reason}"
+    if reason:  # once, in the summary, rather than "not defined" for every name
+        _not_graded(plugin.results, reason)
     status = ERROR if any(c.error for c in plugin.results) else UNGRADABLE if reason else GRADED
     found = written.find(cells, written.release_cells(assignment.release))
     summary = _summary(status, reason, student, found, path, assignment)
@@ -61,6 +62,19 @@ def grade_notebook(path: Path, assignment: Assignment, sandbox: Sandbox, student
                               student.peak_mb, notebook=path.name, flags=student.flags,
                               answers={a.grade_id: a.text for a in found if a.text is not None})
     return Graded(result, plugin.log, student.output)
+
+
+def _not_graded(checks: list[CheckResult], reason: str) -> None:
+    for check in checks:
+        check.score, check.output = 0.0, f"not graded: {reason}"
+
+
+def not_graded(assignment: Assignment, reason: str, status: str, sandbox: str) -> SubmissionResult:
+    """The result of a submission that was not graded (``reason``, for the student): every check of ``assignment``
+    at 0 of its points, so that its maximum shows. No student code runs, and no sandbox is needed."""
+    plugin = run_checks(assignment.checks, Unreadable(reason))
+    _not_graded(plugin.results, reason)
+    return SubmissionResult("student", assignment.id, status, plugin.results, reason, sandbox=sandbox)
 
 
 def _another_assignments(cells: list[notebook.Cell], names: set[str], assignment: Assignment) -> str:
@@ -115,6 +129,7 @@ def grade_job(job: Job, out_dir: Path, sandbox: Sandbox, selection: Selection) -
     submitted, res.submitted_from = lateness.submission_time(job.path)
     res.submitted = submitted.isoformat() if submitted else ""
     res.fingerprint = fingerprint(job, sandbox.limits, selection)
+    res.grading = grading(job.assignment, sandbox.limits, selection)
     res.sandbox = modes.mode().name
     path = result.save(res, out_dir)
     for name, text in (("grader.log", "\n".join(log)), ("output.txt", output)):

@@ -66,7 +66,9 @@ class GradingPlugin:
         exc = call.excinfo.value if call.excinfo else None
         if exc is None:
             result.score = points
-            result.output = dict(item.user_properties).get("feedback", "")  # record_property("feedback", ...)
+            properties = dict(item.user_properties)
+            result.output = properties.get("feedback", "")  # record_property("feedback", ...)
+            result.leaderboard = properties.get("leaderboard")  # record_property("leaderboard", {"name", "value"})
         elif isinstance(exc, CheckFailed):
             result.output = str(exc)
         else:

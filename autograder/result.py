@@ -1,11 +1,10 @@
 """Grading results: Gradescope's results.json per submission and grades.csv per batch, written atomically.
 
-results.json is read and written here only. ``python -m autograder.result`` writes the zero result that the
-Gradescope script gives where nothing could be graded.
+results.json is read and written here only. Every text in it is plain text and says so (``output_format``):
+Gradescope reads a text without a format as HTML, where a message such as ``<urlopen error ...>`` vanished.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -19,6 +18,8 @@ if TYPE_CHECKING:
     from .lateness import Policy
 
 GRADED, UNGRADABLE, ERROR = "graded", "ungradable", "grader_error"
+VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's, for a test or the results
+TEXT = "text"  # Gradescope's output format for plain text, given for every output and name
 
 
 @dataclass
@@ -29,6 +30,8 @@ class CheckResult:
     max_score: float
     output: str = ""
     error: bool = False  # the grader itself failed in this check
+    visibility: str = "visible"  # when Gradescope shows it to the student (VISIBILITY), chosen at bundle time
+    leaderboard: dict | None = None  # a figure it measured for Gradescope's leaderboard: {"name", "value"[, "order"]}
     pending: bool = False  # a written answer not graded by hand yet: no score, not 0 (marks.py)
 
     @property
@@ -51,6 +54,7 @@ class SubmissionResult:
     flags: list[str] = field(default_factory=list)  # integrity flags, for the instructor (integrity.py, forbid.py)
     submitted: str = ""       # when it was handed in, ISO 8601 in UTC (lateness.submission_time); "" if unknown
     submitted_from: str = ""  # where that time came from: timestamp.txt or the file time
+    grading: str = ""       # how it was graded, whatever the notebook (resume.grading): shards merge where it agrees
     answers: dict[str, str] | None = None  # written answers by grade_id, graded by hand; None: not recorded
 
     def scores(self) -> dict[str, tuple[float, float]]:
@@ -60,6 +64,11 @@ class SubmissionResult:
             got, top = out.get(c.name, (0.0, 0.0))
             out[c.name] = (got + c.score, top + c.max_score)
         return out
+
+    @property
+    def leaderboard(self) -> list[dict]:
+        """Gradescope's leaderboard entries, those of its checks that measured one."""
+        return [c.leaderboard for c in self.checks if c.leaderboard]
 
     @property
     def scored(self) -> list[CheckResult]:
@@ -80,21 +89,26 @@ class SubmissionResult:
         return sum(c.max_score for c in self.scored)
 
     def to_gradescope(self) -> dict:
-        return {
+        data = {
             "score": round(self.score, 4),
             "execution_time": round(self.seconds, 2),
             "output": self.output,
-            "output_format": "text",  # Gradescope reads an output without one as HTML: "<urlopen ...>" vanished
+            "output_format": TEXT,
+            "test_output_format": TEXT,
+            "test_name_format": TEXT,
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "tests": [_test(c) for c in self.checks],
             "extra_data": {"student": self.student, "assignment": self.assignment, "status": self.status,
                            "grader_errors": sum(c.error for c in self.checks),
                            "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint,
-                           "sandbox": self.sandbox, "notebook": self.notebook, "integrity": self.flags,
-                           "submitted_at": self.submitted, "submitted_from": self.submitted_from,
-                           "written_answers": self.answers},
+                           "grading": self.grading, "sandbox": self.sandbox, "notebook": self.notebook,
+                           "integrity": self.flags, "submitted_at": self.submitted,
+                           "submitted_from": self.submitted_from, "written_answers": self.answers},
         }
+        if self.leaderboard:
+            data["leaderboard"] = self.leaderboard
+        return data
 
     @classmethod
     def from_gradescope(cls, data: dict) -> "SubmissionResult":
@@ -103,12 +117,13 @@ class SubmissionResult:
         for t in data.get("tests", []):
             name, _, title = t["name"].partition(": ")
             checks.append(CheckResult(name, title, t.get("score", 0.0), t["max_score"], t.get("output", ""),
-                                      pending="score" not in t))
+                                      pending="score" not in t, visibility=t.get("visibility", "visible"),
+                                      leaderboard=t.get("extra_data", {}).get("leaderboard")))
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
                    checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
                    extra.get("fingerprint", ""), extra.get("sandbox", ""), extra.get("notebook", ""),
                    list(extra.get("integrity", [])), extra.get("submitted_at", ""), extra.get("submitted_from", ""),
-                   _texts(extra.get("written_answers")))
+                   extra.get("grading", ""), _texts(extra.get("written_answers")))
 
 
 def _texts(data: object) -> dict[str, str] | None:
@@ -121,9 +136,10 @@ def _texts(data: object) -> dict[str, str] | None:
 def _test(c: CheckResult) -> dict:
     """A check as a test of Gradescope's schema, which has no "pending": a pending test has no score (Gradescope
     counts the submission's own) and says so in its output."""
-    test = {"name": c.label, "score": c.score, "max_score": c.max_score,
+    test = {"name": c.label, "name_format": TEXT, "score": c.score, "max_score": c.max_score,
             "status": "passed" if c.score >= c.max_score else "failed",
-            "output": c.output, "output_format": "text", "visibility": "visible"}
+            "output": c.output, "output_format": TEXT, "tags": [c.name], "visibility": c.visibility,
+            **({"extra_data": {"leaderboard": c.leaderboard}} if c.leaderboard else {})}
     if c.pending:
         del test["score"], test["status"]
     return test
@@ -193,20 +209,3 @@ def write_grades_csv(results: list[SubmissionResult], path: Path, policy: Policy
 
 def _num(x: float) -> str:
     return f"{x:g}"
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Write a results.json of score 0 with a message, for a submission that could not be graded."""
-    parser = argparse.ArgumentParser(prog="python -m autograder.result", description=main.__doc__)
-    parser.add_argument("path", type=Path, help="the results.json to write")
-    parser.add_argument("--assignment", required=True)
-    parser.add_argument("--status", choices=(UNGRADABLE, ERROR), required=True)
-    parser.add_argument("--sandbox", default="none", help="the sandbox mode, as `python -m autograder sandbox` names it")
-    parser.add_argument("--message", required=True, help="what the student reads")
-    args = parser.parse_args(argv)
-    zero = SubmissionResult("student", args.assignment, args.status, output=args.message, sandbox=args.sandbox)
-    write_atomic(args.path, json.dumps(zero.to_gradescope(), indent=2) + "\n")
-
-
-if __name__ == "__main__":
-    main()

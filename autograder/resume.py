@@ -25,9 +25,9 @@ PACKAGE = Path(__file__).resolve().parent
 # modules that read or present results and never decide a mark, a status or a message, and those of the marks given
 # by hand, which are merged into every result anew whenever results are written (marks.publish): a change to any
 # other module of the package regrades (a new module decides marks until it is listed here)
-PRESENTATION = ("audit.py", "bundle.py", "export.py", "pages.py", "release.py", "report.py", "similarity.py",
-                "similarity_pages.py", "marks.py", "marksheet.py", "rubric.py", "marking/__init__.py",
-                "marking/server.py")
+PRESENTATION = ("audit.py", "bundle.py", "export.py", "gradescope_results.py", "pages.py", "release.py", "report.py",
+                "shards.py", "similarity.py", "similarity_pages.py", "marks.py", "marksheet.py", "rubric.py",
+                "marking/__init__.py", "marking/server.py")
 # where assignments keep their own files: hidden checks, and the sandbox side of their probes
 _OWN = ("checks", "harness/assignments")
 
@@ -75,12 +75,20 @@ def _timestamp(notebook: Path) -> str:
         return ""
 
 
-def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
-    """What a result is graded from: the notebook and its timestamp, the grading code, the limits, the selection,
-    the mode."""
+def grading(assignment: Assignment, limits: Limits, selection: Selection) -> str:
+    """How a run grades ``assignment``, whatever the notebook: the grading code, the limits, the selection, the
+    mode. Shards merge only where they agree on it."""
     digest = hashlib.sha256()
-    for part in (_notebook(job.path), _timestamp(job.path), _code(job.assignment), repr(limits),
-                 repr(sorted(selection.only or ())), repr(sorted(selection.skip)), mode().name):
+    for part in (_code(assignment), repr(limits), repr(sorted(selection.only or ())), repr(sorted(selection.skip)),
+                 mode().name):
+        digest.update(part.encode())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(job: Job, limits: Limits, selection: Selection) -> str:
+    """What a result is graded from: the notebook and its timestamp, and how it is graded (``grading``)."""
+    digest = hashlib.sha256()
+    for part in (_notebook(job.path), _timestamp(job.path), grading(job.assignment, limits, selection)):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 

@@ -42,6 +42,23 @@ def scores(results: dict) -> dict[str, tuple[float, float]]:
     return SubmissionResult.from_gradescope(results).scores()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def every_results_json_follows_gradescopes_specification(tmp_path_factory) -> Iterator[None]:
+    """After the session, every results.json its tests left under their temporary folders (the grader's, the
+    bundle's, the merge's) validates against Gradescope's specification (``gradescope_schema``)."""
+    yield
+    from gradescope_schema import validate
+    from jsonschema import ValidationError
+
+    invalid = []
+    for path in sorted(tmp_path_factory.getbasetemp().rglob("results.json")):
+        try:
+            validate(json.loads(path.read_text()))
+        except (ValueError, ValidationError) as exc:
+            invalid.append(f"{path}: {getattr(exc, 'message', exc)}")
+    assert not invalid, "results.json files that Gradescope would misread:\n" + "\n".join(invalid)
+
+
 @pytest.fixture(scope="session")
 def samples(tmp_path_factory) -> Path:
     """The demo's submissions (release.demo_submissions): ada the instructor's notebooks, ben the release."""

@@ -8,40 +8,12 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, scores
+from conftest import ROOT, grade, read_results, scores
+from gradescope_schema import validate
 
 from autograder.bundle import build
 
 ASSIGNMENT = "01_loss_functions"
-VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
-FORMATS = {"text", "html", "simple_format", "md", "ansi"}
-
-
-def check_gradescope_results(data) -> None:
-    """Fail unless ``data`` follows Gradescope's results.json specification."""
-    assert isinstance(data, dict), data
-    tests = data.get("tests", [])
-    assert isinstance(tests, list)
-    assert "score" in data or (tests and all("score" in t for t in tests)), "a score is required"
-    number = (int, float)
-    if "score" in data:
-        assert isinstance(data["score"], number) and not isinstance(data["score"], bool)
-    assert isinstance(data.get("execution_time", 0), number)
-    for key in ("visibility", "stdout_visibility"):
-        assert data.get(key, "visible") in VISIBILITY, (key, data.get(key))
-    assert isinstance(data.get("output", ""), str)
-    assert data.get("output_format", "text") in FORMATS
-    assert not data.get("output") or "output_format" in data, "Gradescope reads an output without a format as HTML"
-    assert isinstance(data.get("extra_data", {}), dict)
-    for t in tests:
-        assert isinstance(t, dict), t
-        assert isinstance(t["name"], str) and t["name"], t
-        assert isinstance(t["score"], number) and isinstance(t["max_score"], number), t
-        assert isinstance(t["output"], str), t
-        assert t["visibility"] in VISIBILITY, t
-        assert t.get("status", "passed") in {"passed", "failed"}, t
-        assert t.get("output_format", "simple_format") in FORMATS, t
-    json.dumps(data, allow_nan=False)  # strict JSON: no NaN or Infinity
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +38,7 @@ def run_autograder(root, **env_vars):
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     data = json.loads((root / "results" / "results.json").read_text())
-    check_gradescope_results(data)
+    validate(data)
     return data, done
 
 
@@ -119,7 +91,55 @@ def test_without_a_sandbox_nothing_is_graded(bundle, tmp_path):
     assert "no sandbox" in data["output"] and "Fix" in done.stdout
 
 
-def test_an_empty_submission_scores_zero_with_a_message(bundle, tmp_path):
+def test_an_empty_submission_scores_zero_with_a_message_and_its_maximum(bundle, tmp_path):
     data, _ = run_autograder(gradescope(tmp_path, bundle))
-    assert data["score"] == 0 and data["tests"] == []
+    assert data["score"] == 0 and sum(t["max_score"] for t in data["tests"]) >= 30  # out of the maximum
     assert "No notebook was found" in data["output"] and "loss_functions.ipynb" in data["output"]
+    assert all(t["output"] == f"not graded: {data['output']}" for t in data["tests"])
+
+
+def test_the_tests_visibility_is_chosen_at_bundle_time(tmp_path):
+    bundle = build(ASSIGNMENT, tmp_path / "zip", ("after_published", "mse_loss=visible"))
+    data, _ = run_autograder(gradescope(tmp_path, bundle))
+    seen = {(t["tags"][0], t["visibility"]) for t in data["tests"]}
+    assert ("mse_loss", "visible") in seen and ("mae_loss", "after_published") in seen
+    assert {v for name, v in seen if name != "mse_loss"} == {"after_published"}
+    with pytest.raises(ValueError, match="expected VIS or NAME=VIS"):
+        build(ASSIGNMENT, tmp_path / "zip", ("mse_loss=now; rm -rf /",))
+
+
+def test_the_bundle_and_the_batch_grade_the_only_notebook_and_say_which(bundle, tmp_path):
+    """A folder holding only "Copy of loss_functions.ipynb" (Colab's name) is graded, the same, by both."""
+    notebook = next((ROOT / "source" / ASSIGNMENT).glob("*.ipynb"))
+    folder = tmp_path / "submitted" / "colab" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    shutil.copyfile(notebook, folder / "Copy of loss_functions.ipynb")
+    done = grade(tmp_path / "submitted", tmp_path / "out", "-j", "1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    batch = read_results(tmp_path / "out")[("colab", ASSIGNMENT)]
+    root = gradescope(tmp_path, bundle)
+    shutil.copyfile(notebook, root / "submission" / "Copy of loss_functions.ipynb")
+    data, stdout = run_autograder(root)
+    assert "grading " in stdout.stdout and "Copy of loss_functions.ipynb" in stdout.stdout
+    for res in (batch, data):
+        assert res["extra_data"]["notebook"] == "Copy of loss_functions.ipynb"
+        assert res["output"].startswith("Graded Copy of loss_functions.ipynb, the only notebook handed in")
+        assert res["extra_data"]["status"] == "graded" and res["score"] == sum(t["max_score"] for t in res["tests"])
+    assert [(t["name"], t["score"]) for t in batch["tests"]] == [(t["name"], t["score"]) for t in data["tests"]]
+
+
+def test_the_batch_says_why_a_folder_has_no_notebook_to_grade(tmp_path):
+    """As the bundle says it: none at all, or several and none of the assignment's name."""
+    for student, names in (("none", ["notes.txt"]), ("several", ["a.ipynb", "b.ipynb"])):
+        folder = tmp_path / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for name in names:
+            (folder / name).write_text("{}")
+    done = grade(tmp_path / "submitted", tmp_path / "out", "-j", "1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = read_results(tmp_path / "out")
+    assert ("No notebook was found in your submission: upload your loss_functions.ipynb."
+            in results[("none", ASSIGNMENT)]["output"])
+    assert ("Your submission holds several notebooks and none named loss_functions.ipynb: upload only your "
+            "loss_functions.ipynb." in results[("several", ASSIGNMENT)]["output"])
+    assert all(r["extra_data"]["status"] == "ungradable" and r["tests"] for r in results.values())

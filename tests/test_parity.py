@@ -56,4 +56,5 @@ def test_the_notebook_prints_the_accuracy_the_grader_measures(model, graded_accu
     path = tmp_path / SOURCE.name
     with_answers(SOURCE, MODELS[model], path)
     seen = notebook_accuracy(path, tmp_path)
+    print(f"{model}: notebook {seen:.2%}, grader {graded_accuracies[model]:.2%}")
     assert abs(seen - graded_accuracies[model]) <= 0.003, (model, seen, graded_accuracies[model])
