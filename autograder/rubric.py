@@ -10,8 +10,9 @@ from a submission, whose metadata a student can edit. The rubric templates live 
     text = "Explains that ..." # what the student reads
 
 They are read only to seed a grades folder's marks database (marks.py), where the items' points can then be edited
-while grading. Not being Python, they are no part of the fingerprint of the autograded checks (resume.py) and not in
-the Gradescope bundle, whose written answers Gradescope's own grading handles.
+while grading; an assignment without one has no written answers graded by hand with the kit. Not being Python, they
+are no part of the fingerprint of the autograded checks (resume.py) and not in the Gradescope bundle, whose written
+answers Gradescope's own grading handles (its results list them in their output only).
 """
 from __future__ import annotations
 
@@ -40,9 +41,12 @@ class Item:
     text: str
 
 
-def questions(assignment: str) -> dict[str, float]:
-    """The written answers of ``assignment`` and their points, in notebook order, from the release notebook's
-    nbgrader metadata; empty where there is no release (a Gradescope bundle)."""
+def questions(assignment: str, rubrics: Path = RUBRICS) -> dict[str, float]:
+    """The written answers of ``assignment`` that the kit grades by hand and their points, in notebook order, from
+    the release notebook's nbgrader metadata; none where the assignment has no rubric template (a Gradescope
+    bundle leaves them out: Gradescope grades written answers in questions of its own) or no release."""
+    if not (rubrics / f"{assignment}.toml").is_file():
+        return {}
     return dict(_questions(Assignment(assignment).release))
 
 
