@@ -18,7 +18,8 @@ TOP_FAILURES = 5  # failure messages shown per graded name
 CSS = """body{font:15px/1.45 system-ui,sans-serif;color:#222;max-width:62rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{text-align:left;vertical-align:top;padding:.3rem .7rem;
 border-bottom:1px solid #ddd}pre{white-space:pre-wrap;margin:0;font:13px/1.4 ui-monospace,monospace}
-.passed td:nth-child(3){color:#1a7f37}.failed td:nth-child(3){color:#b42318}.pending td:nth-child(3){color:#9a6700}.total{font-size:1.3rem}
+.passed td:nth-child(3){color:#1a7f37}.failed td:nth-child(3){color:#b42318}
+.pending td:nth-child(3){color:#9a6700}.total{font-size:1.3rem}
 .name th{background:#f3f4f6}
 svg rect{fill:#4c78a8}svg text{font:11px sans-serif;text-anchor:middle;fill:#444}svg line{stroke:#999}"""
 

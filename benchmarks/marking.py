@@ -98,7 +98,8 @@ def main() -> None:
             server.wait()
     ms = lambda xs, q: 1000 * statistics.quantiles(xs, n=20)[q]  # noqa: E731
     print(f"{args.answers} answers by keyboard (2 keys each: 1, j): {total:.1f} s, {total / args.answers:.3f} s an "
-          f"answer; key to 'saved' median {1000 * statistics.median(each):.1f} ms, 95th percentile {ms(each, 18):.1f} ms")
+          f"answer; key to 'saved' median {1000 * statistics.median(each):.1f} ms, "
+          f"95th percentile {ms(each, 18):.1f} ms")
     print(f"{len(posts)} marks posted to /api/mark: median {1000 * statistics.median(posts):.1f} ms, "
           f"95th percentile {ms(posts, 18):.1f} ms")
 

@@ -136,7 +136,8 @@ def _some_marks(grades: Path) -> None:
     answers = {r.student: r.answers[Q] for r in result.load_all(grades)}
     store = Store(grades)
     store.seed()
-    store.put([Mark("ada", A, Q, answer_hash(answers["ada"]), ("likelihood", "gradient"), 'Good, "but": a,b\nline 2 é'),
+    comment = 'Good, "but": a,b\nline 2 é'  # quotes, a comma, a line break, a non-ASCII letter
+    store.put([Mark("ada", A, Q, answer_hash(answers["ada"]), ("likelihood", "gradient"), comment),
                Mark("ben", A, Q, answer_hash(answers["ben"]), (), ""),
                Mark("cleo", A, Q, answer_hash(answers["cleo"]), ("gradient", "wrong-claim"), "see §2")])
     store.close()

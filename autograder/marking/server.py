@@ -156,7 +156,8 @@ class Question(Handler):
 <aside><h2>Rubric <span id="score"></span></h2><ol id="items"></ol>
 <label for="comment">Comment (c; Esc leaves it)</label><textarea id="comment" rows="5"></textarea>
 <p class="keys">1-9 toggle an item, 0 marks with no item, j/&rarr; next, k/&larr; previous, u next ungraded,
- a the same mark for the ungraded alike answers, n names. Each change is saved at once. <span id="saved"></span></p></aside></main>
+ a the same mark for the ungraded alike answers, n names. Each change is saved at once.
+ <span id="saved"></span></p></aside></main>
 <script type="application/json" id="data">{data}</script>
 <input type="hidden" id="xsrf" value="{_e(self.xsrf_token.decode())}">""", script=True))
 
