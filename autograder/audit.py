@@ -78,8 +78,8 @@ class Outcome:
 
     @property
     def failed(self) -> list[CheckResult]:
-        """The checks that did not give full marks."""
-        return [c for c in self.result.checks if c.score < c.max_score] if self.result else []
+        """The checks that did not give full marks (a written answer waiting for a grader is none)."""
+        return [c for c in self.result.scored if c.score < c.max_score] if self.result else []
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def problems(outcome: Outcome, depends: Mapping[str, Iterable[str]]) -> list[str
             why.append("no checks ran")
         if scored := sorted(n for n, (got, _) in scores.items() if got != 0):
             why.append(f"scored on {', '.join(scored)}")
-        if any(NOT_IMPLEMENTED not in c.output for c in outcome.result.checks):
+        if any(NOT_IMPLEMENTED not in c.output for c in outcome.result.scored):
             why.append(f'a check does not say "{NOT_IMPLEMENTED}"')
     if bad := unhelpful(outcome):
         why.append(f"unhelpful messages on {', '.join(sorted({c.name for c in bad}))}")

@@ -1,4 +1,5 @@
-"""``python -m autograder``: grade, merge, release, demo, check, audit, report, export, bundle, data, sandbox."""
+"""``python -m autograder``: grade, merge, release, demo, check, audit, report, export, mark, bundle, data,
+sandbox."""
 from __future__ import annotations
 
 import argparse
@@ -182,7 +183,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     submitted = demo_submissions(ROOT, args.out / "submitted")
     print(f"the demo's submissions: {submitted}", file=sys.stderr)
-    return main(["grade", str(submitted), "--out", str(args.out), "-j", str(args.jobs)])
+    code = main(["grade", str(submitted), "--out", str(args.out), "-j", str(args.jobs)])
+    print(f"grade the written answers by hand: .venv/bin/python -m autograder mark {args.out}, then open "
+          "http://127.0.0.1:8765/ (keys 1-9 toggle rubric items, j/k next and previous)")
+    return code
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -241,23 +245,64 @@ def _has_results(out: Path) -> bool:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_csv
+    from .marks import publish
 
     if not _has_results(args.out) or not _policy_works(args.out):
         return 2
+    publish(args.out)
     dest = export_csv(args.out, args.to or args.out / f"{args.style}.csv", args.style)
     print(f"wrote {dest} ({args.style} gradebook import)")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .lateness import load
+    from .marks import publish
     from .pages import write_pages
-    from .result import load_all, write_grades_csv
 
     if not _has_results(args.out) or not _policy_works(args.out):
         return 2
-    write_grades_csv(load_all(args.out), args.out / "grades.csv", load(args.out))
+    publish(args.out)
     print(write_pages(args.out)[0])
+    return 0
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    from .rubric import RubricError
+
+    if not _has_results(args.out) or not _policy_works(args.out):
+        return 2
+    try:
+        return _mark(args)
+    except RubricError as exc:
+        print(f"error: a rubric cannot be used: {exc}", file=sys.stderr)
+        return 2
+
+
+def _mark(args: argparse.Namespace) -> int:
+    from .marks import publish
+    from .pages import write_pages
+
+    if args.export_to or args.import_from:
+        from .marksheet import export_marks, import_marks
+
+        if args.import_from:
+            errors = import_marks(args.out, args.import_from)
+            for error in errors:
+                print(f"error: {args.import_from}: {error}", file=sys.stderr)
+            if errors:
+                print(f"error: nothing imported ({len(errors)} bad row(s))", file=sys.stderr)
+                return 2
+            print(f"imported the marks of {args.import_from}")
+            publish(args.out)
+            write_pages(args.out)
+        if args.export_to:
+            print(f"wrote {export_marks(args.out, args.export_to)} mark(s) to {args.export_to}")
+        return 0
+    from .marking.server import serve
+
+    serve(args.out, args.port, args.assignment, args.show_names)
+    publish(args.out)
+    print(f"results, grades.csv and feedback pages updated with the marks: {write_pages(args.out)[0]}")
     return 0
 
 
@@ -376,6 +421,16 @@ def main(argv: list[str] | None = None) -> int:
                                       "results.json files (after a change to the late policy)")
     p.add_argument("out", type=Path, metavar="OUT", help="the folder grade --out wrote")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("mark", help="grade written answers by hand in a local web page; export or import the marks")
+    p.add_argument("out", type=Path, metavar="GRADES_DIR", help="the folder grade --out wrote")
+    p.add_argument("--assignment", help="only this assignment's written answers")
+    p.add_argument("--port", type=int, default=8765, help="the page's port on 127.0.0.1 (default 8765, 0: any free)")
+    p.add_argument("--show-names", action="store_true", help="show students' names (hidden by default)")
+    p.add_argument("--export", dest="export_to", type=Path, metavar="FILE", help="write every mark to a CSV file")
+    p.add_argument("--import", dest="import_from", type=Path, metavar="FILE",
+                   help="apply the marks of a CSV file (all rows, or none if any is bad)")
+    p.set_defaults(func=cmd_mark)
 
     p = sub.add_parser("similarity", help="pairs of students whose answers are alike, per graded name: an HTML page "
                                           "per assignment and a CSV, evidence for a person to look at")

@@ -23,8 +23,9 @@ Moodle's import form pick it under "Map from" and the user field it matches unde
 Moodle's format has no points-possible row.
 
 Each total is the one after the late penalty of the grades folder's ``late.toml`` (lateness.py), if any.
-A submission the grader could not grade (``ungradable``, ``grader_error``), or no
-submission at all, is an empty cell, never 0, and is listed in a warning.
+A submission the grader could not grade (``ungradable``, ``grader_error``), one whose
+written answers are not all graded by hand yet (pending), or no submission at all,
+is an empty cell, never 0, and is listed in a warning.
 """
 from __future__ import annotations
 
@@ -55,9 +56,11 @@ def export_csv(out_dir: Path, dest: Path, style: str = "canvas") -> Path:
     assignments = sorted({r.assignment for r in results})
     students = sorted({r.student for r in results})
     by_key: dict[tuple[str, str], SubmissionResult] = {(r.student, r.assignment): r for r in results}
-    possible = {a: max((r.max_score for r in results if r.assignment == a), default=0.0) for a in assignments}
+    possible = {a: max((sum(c.max_score for c in r.checks) for r in results if r.assignment == a), default=0.0)
+                for a in assignments}  # pending written answers included
 
     not_graded: list[str] = []
+    pending: list[str] = []
     missing: list[str] = []
     untimed: list[str] = []
     rows = []
@@ -70,6 +73,9 @@ def export_csv(out_dir: Path, dest: Path, style: str = "canvas") -> Path:
                 cells.append("")
             elif r.status != GRADED:
                 not_graded.append(f"{s}/{a} ({r.status})")
+                cells.append("")
+            elif r.pending:
+                pending.append(f"{s}/{a} ({', '.join(r.pending)})")
                 cells.append("")
             else:
                 late = lateness.assess(policy, r)
@@ -95,6 +101,9 @@ def export_csv(out_dir: Path, dest: Path, style: str = "canvas") -> Path:
     if not_graded:
         print(f"warning: {len(not_graded)} submission(s) could not be graded and are left empty, not 0: "
               + _some(not_graded), file=sys.stderr)
+    if pending:
+        print(f"warning: {len(pending)} submission(s) have written answers not graded yet (python -m autograder mark) "
+              f"and are left empty: {_some(pending)}", file=sys.stderr)
     if missing:
         print(f"warning: {len(missing)} submission(s) have no results and are left empty: {_some(missing)}",
               file=sys.stderr)

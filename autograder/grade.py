@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import lateness, modes, notebook, result, written
+from . import lateness, marks, modes, notebook, result, written
 from .assignment import Assignment, Job, Selection, no_notebook, warm_up
 from .plugin import run_checks
 from .result import ERROR, GRADED, UNGRADABLE, CheckResult, SubmissionResult
@@ -56,9 +56,11 @@ def grade_notebook(path: Path, assignment: Assignment, sandbox: Sandbox, student
     if reason:  # once, in the summary, rather than "not defined" for every name
         _not_graded(plugin.results, reason)
     status = ERROR if any(c.error for c in plugin.results) else UNGRADABLE if reason else GRADED
-    summary = _summary(status, reason, student, cells, path, assignment)
+    found = written.find(cells, written.release_cells(assignment.release))
+    summary = _summary(status, reason, student, found, path, assignment)
     result = SubmissionResult(student_id, assignment.id, status, plugin.results, summary, time.monotonic() - started,
-                              student.peak_mb, notebook=path.name, flags=student.flags)
+                              student.peak_mb, notebook=path.name, flags=student.flags,
+                              answers={a.grade_id: a.text for a in found if a.text is not None})
     return Graded(result, plugin.log, student.output)
 
 
@@ -86,8 +88,8 @@ def _another_assignments(cells: list[notebook.Cell], names: set[str], assignment
             f"{assignment.id}'s): hand in {assignment.notebook}")
 
 
-def _summary(status: str, reason: str, student: Student | Unreadable, cells: list[notebook.Cell], path: Path,
-             assignment: Assignment) -> str:
+def _summary(status: str, reason: str, student: Student | Unreadable, found: list[written.WrittenAnswer],
+             path: Path, assignment: Assignment) -> str:
     lines = []
     if path.name != assignment.notebook and path.exists():
         lines.append(f"Graded {path.name}, the only notebook handed in (this assignment's is {assignment.notebook}).")
@@ -96,7 +98,7 @@ def _summary(status: str, reason: str, student: Student | Unreadable, cells: lis
         return "\n".join(lines)
     for run in student.problems():
         lines.append(str(run)[0].upper() + str(run)[1:])
-    lines += map(str, written.find(cells, written.release_cells(assignment.release)))
+    lines += map(str, found)
     return "\n".join(lines)
 
 
@@ -176,8 +178,7 @@ def grade_batch(jobs: list[Job], out_dir: Path, sandbox: Sandbox, selection: Sel
             for sentinel, (proc, job, started, _) in list(running.items()):
                 if time.monotonic() - started > budget:
                     proc.kill()
-    results = result.load_all(out_dir)
-    result.write_grades_csv(results, out_dir / "grades.csv", lateness.load(out_dir))
+    results = marks.publish(out_dir)
     keys = {(j.student, j.assignment.id) for j in jobs}
     return [r for r in results if (r.student, r.assignment) in keys]
 

@@ -18,7 +18,8 @@ TOP_FAILURES = 5  # failure messages shown per graded name
 CSS = """body{font:15px/1.45 system-ui,sans-serif;color:#222;max-width:62rem;margin:2rem auto;padding:0 1rem}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{text-align:left;vertical-align:top;padding:.3rem .7rem;
 border-bottom:1px solid #ddd}pre{white-space:pre-wrap;margin:0;font:13px/1.4 ui-monospace,monospace}
-.passed td:nth-child(3){color:#1a7f37}.failed td:nth-child(3){color:#b42318}.total{font-size:1.3rem}
+.passed td:nth-child(3){color:#1a7f37}.failed td:nth-child(3){color:#b42318}
+.pending td:nth-child(3){color:#9a6700}.total{font-size:1.3rem}
 .name th{background:#f3f4f6}
 svg rect{fill:#4c78a8}svg text{font:11px sans-serif;text-anchor:middle;fill:#444}svg line{stroke:#999}"""
 
@@ -67,7 +68,7 @@ def _index(groups: dict[str, list[SubmissionResult]], policy: lateness.Policy | 
             late = None if r is None else lateness.assess(policy, r)
             cells.append("<td></td>" if r is None else
                          f'<td><a href="{_href("..", student, a, "feedback.html")}">{_total(r, policy)}'
-                         f'</a>{"" if r.status == GRADED else " " + _e(r.status)}'
+                         f'</a>{"" if r.status == GRADED else " " + _e(r.status)}{_pending(r)}'
                          f'{f" ({late.days} d late)" if late and late.days else ""}</td>')
         rows.append(f"<tr><th>{_e(student)}</th>{''.join(cells)}</tr>")
     header = "".join(f"<th>{_e(a)}</th>" for a in groups)
@@ -80,13 +81,17 @@ def _assignment_page(assignment: str, group: list[SubmissionResult]) -> str:
     body = [f'<p><a href="index.html">all assignments</a></p><p>{len(group)} submission(s): '
             + ", ".join(f"{statuses[s]} {s}" for s in (GRADED, UNGRADABLE, ERROR)) + "</p>",
             "<h2>Total score</h2>", histogram([(r.score, r.max_score) for r in group])]
+    waiting = Counter(name for r in group for name in r.pending)
+    if waiting:
+        body.insert(1, "<p>Written answers still to grade by hand (<code>python -m autograder mark</code>): "
+                    + ", ".join(f"{_e(name)} {n} of {len(group)}" for name, n in waiting.items()) + "</p>")
     scores: dict[str, list[tuple[float, float]]] = defaultdict(list)
     failures: dict[str, Counter[str]] = defaultdict(Counter)
     for r in group:
         for name, pair in r.scores().items():
             scores[name].append(pair)
         if r.status != UNGRADABLE:  # an unreadable file fails every check with the same reason
-            for c in r.checks:
+            for c in r.scored:
                 if c.score < c.max_score:
                     failures[c.name][c.output.strip() or "(no message)"] += 1
     for name, pairs in scores.items():
@@ -109,16 +114,18 @@ def _feedback_page(r: SubmissionResult, policy: lateness.Policy | None) -> str:
     status = "" if r.status == GRADED else f" ({_e(r.status)})"
     late = lateness.assess(policy, r)
     before = f" ({_n(r.score)} before the late penalty)" if late and late.penalty else ""
-    body = [f'<p class="total">Total: {_total(r, policy)}{status}{before}</p>']
+    body = [f'<p class="total">Total: {_total(r, policy)}{status}{before}{_pending(r)}</p>']
     if late:
         body.append(f'<p class="late">{_e(_lateness(late, policy))}</p>')
     if r.output.strip():
         body.append(f"<h2>Notes</h2><pre>{_e(r.output)}</pre>")
-    rows = []
-    for name, (got, top) in r.scores().items():
-        rows.append(f'<tr class="name"><th colspan="3">{_e(name)}</th><th>{_n(got)} / {_n(top)}</th></tr>')
+    rows, scores = [], r.scores()
+    for name in dict.fromkeys(c.name for c in r.checks):
+        got, top = scores.get(name, (0.0, 0.0))
+        total = "pending" if name in r.pending else f"{_n(got)} / {_n(top)}"
+        rows.append(f'<tr class="name"><th colspan="3">{_e(name)}</th><th>{total}</th></tr>')
         rows += [f'<tr class="{_state(c)}"><td>{_e(c.title)}</td><td><pre>{_e(c.output)}</pre></td><td>{_state(c)}</td>'
-                 f"<td>{_n(c.score)} / {_n(c.max_score)}</td></tr>" for c in r.checks if c.name == name]
+                 f"<td>{_points(c)}</td></tr>" for c in r.checks if c.name == name]
     body.append("<h2>Checks</h2><table><tr><th>check</th><th>message</th><th>result</th><th>score</th></tr>\n"
                 + "\n".join(rows) + "</table>")
     return _page(f"{r.assignment}: feedback for {r.student}", "\n".join(body))
@@ -151,7 +158,16 @@ def _page(title: str, body: str) -> str:
 
 
 def _state(c: CheckResult) -> str:
-    return "passed" if c.score >= c.max_score else "failed"
+    return "pending" if c.pending else "passed" if c.score >= c.max_score else "failed"
+
+
+def _points(c: CheckResult) -> str:
+    return f"pending / {_n(c.max_score)}" if c.pending else f"{_n(c.score)} / {_n(c.max_score)}"
+
+
+def _pending(r: SubmissionResult) -> str:
+    """Said beside a total that leaves out written answers not graded yet."""
+    return f", {_e(', '.join(r.pending))} pending" if r.pending else ""
 
 
 def _plain(name: str) -> bool:

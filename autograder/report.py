@@ -62,6 +62,10 @@ def summary(results: list[SubmissionResult]) -> str:
         statuses = Counter(r.status for r in group)
         parts.append(f"\n{assignment}: {len(group)} submission(s): "
                      + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())))
+        waiting = Counter(name for r in group for name in r.pending)
+        if waiting:
+            parts.append("written answers to grade by hand (python -m autograder mark): "
+                         + ", ".join(f"{name} {n} pending" for name, n in waiting.items()))
         scores: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for r in group:
             for name, pair in r.scores().items():

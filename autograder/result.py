@@ -32,6 +32,7 @@ class CheckResult:
     error: bool = False  # the grader itself failed in this check
     visibility: str = "visible"  # when Gradescope shows it to the student (VISIBILITY), chosen at bundle time
     leaderboard: dict | None = None  # a figure it measured for Gradescope's leaderboard: {"name", "value"[, "order"]}
+    pending: bool = False  # a written answer not graded by hand yet: no score, not 0 (marks.py)
 
     @property
     def label(self) -> str:
@@ -54,11 +55,12 @@ class SubmissionResult:
     submitted: str = ""       # when it was handed in, ISO 8601 in UTC (lateness.submission_time); "" if unknown
     submitted_from: str = ""  # where that time came from: timestamp.txt or the file time
     grading: str = ""       # how it was graded, whatever the notebook (resume.grading): shards merge where it agrees
+    answers: dict[str, str] | None = None  # written answers by grade_id, graded by hand; None: not recorded
 
     def scores(self) -> dict[str, tuple[float, float]]:
-        """Per graded name: (score, max score)."""
+        """Per graded name: (score, max score), pending names left out."""
         out: dict[str, tuple[float, float]] = {}
-        for c in self.checks:
+        for c in self.scored:
             got, top = out.get(c.name, (0.0, 0.0))
             out[c.name] = (got + c.score, top + c.max_score)
         return out
@@ -69,12 +71,22 @@ class SubmissionResult:
         return [c.leaderboard for c in self.checks if c.leaderboard]
 
     @property
+    def scored(self) -> list[CheckResult]:
+        """The checks that have a score: all but pending written answers."""
+        return [c for c in self.checks if not c.pending]
+
+    @property
+    def pending(self) -> list[str]:
+        """The graded names still waiting for a grader."""
+        return list(dict.fromkeys(c.name for c in self.checks if c.pending))
+
+    @property
     def score(self) -> float:
-        return sum(c.score for c in self.checks)
+        return sum(c.score for c in self.scored)
 
     @property
     def max_score(self) -> float:
-        return sum(c.max_score for c in self.checks)
+        return sum(c.max_score for c in self.scored)
 
     def to_gradescope(self) -> dict:
         data = {
@@ -86,17 +98,13 @@ class SubmissionResult:
             "test_name_format": TEXT,
             "visibility": "visible",
             "stdout_visibility": "hidden",
-            "tests": [{"name": c.label, "name_format": TEXT, "score": c.score, "max_score": c.max_score,
-                       "status": "passed" if c.score >= c.max_score else "failed",
-                       "output": c.output, "output_format": TEXT, "tags": [c.name], "visibility": c.visibility,
-                       **({"extra_data": {"leaderboard": c.leaderboard}} if c.leaderboard else {})}
-                      for c in self.checks],
+            "tests": [_test(c) for c in self.checks],
             "extra_data": {"student": self.student, "assignment": self.assignment, "status": self.status,
                            "grader_errors": sum(c.error for c in self.checks),
                            "peak_memory_mb": round(self.memory_mb, 1), "fingerprint": self.fingerprint,
                            "grading": self.grading, "sandbox": self.sandbox, "notebook": self.notebook,
                            "integrity": self.flags, "submitted_at": self.submitted,
-                           "submitted_from": self.submitted_from},
+                           "submitted_from": self.submitted_from, "written_answers": self.answers},
         }
         if self.leaderboard:
             data["leaderboard"] = self.leaderboard
@@ -108,14 +116,33 @@ class SubmissionResult:
         checks = []
         for t in data.get("tests", []):
             name, _, title = t["name"].partition(": ")
-            checks.append(CheckResult(name, title, t["score"], t["max_score"], t.get("output", ""),
-                                      visibility=t.get("visibility", "visible"),
+            checks.append(CheckResult(name, title, t.get("score", 0.0), t["max_score"], t.get("output", ""),
+                                      pending="score" not in t, visibility=t.get("visibility", "visible"),
                                       leaderboard=t.get("extra_data", {}).get("leaderboard")))
         return cls(extra.get("student", ""), extra.get("assignment", ""), extra.get("status", GRADED),
                    checks, data.get("output", ""), data.get("execution_time", 0.0), extra.get("peak_memory_mb", 0.0),
                    extra.get("fingerprint", ""), extra.get("sandbox", ""), extra.get("notebook", ""),
                    list(extra.get("integrity", [])), extra.get("submitted_at", ""), extra.get("submitted_from", ""),
-                   extra.get("grading", ""))
+                   extra.get("grading", ""), _texts(extra.get("written_answers")))
+
+
+def _texts(data: object) -> dict[str, str] | None:
+    """The written answers a results.json recorded; None where it recorded none (or not as text)."""
+    if isinstance(data, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        return data
+    return None
+
+
+def _test(c: CheckResult) -> dict:
+    """A check as a test of Gradescope's schema, which has no "pending": a pending test has no score (Gradescope
+    counts the submission's own) and says so in its output."""
+    test = {"name": c.label, "name_format": TEXT, "score": c.score, "max_score": c.max_score,
+            "status": "passed" if c.score >= c.max_score else "failed",
+            "output": c.output, "output_format": TEXT, "tags": [c.name], "visibility": c.visibility,
+            **({"extra_data": {"leaderboard": c.leaderboard}} if c.leaderboard else {})}
+    if c.pending:
+        del test["score"], test["status"]
+    return test
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:
@@ -157,25 +184,26 @@ def load_all(out_dir: Path) -> list[SubmissionResult]:
 
 
 def write_grades_csv(results: list[SubmissionResult], path: Path, policy: Policy | None = None) -> None:
-    """One row per student and assignment: status, sandbox mode, a column per graded name, total; then when it
-    was handed in and what the late ``policy`` takes off: ``final`` is the total after it (empty where the
-    submission could not be graded, never 0)."""
+    """One row per student and assignment: status, sandbox mode, a column per graded name ("pending" for a
+    written answer not graded by hand yet), the total of what is graded; then when it was handed in and what the
+    late ``policy`` takes off: ``final`` is the total after it (empty where the submission could not be graded,
+    never 0; "pending" while a written answer is)."""
     from .lateness import assess, final_score  # lateness reads results: imported here, else a cycle
 
     names: list[str] = []
     for r in results:
-        names += [n for n in r.scores() if n not in names]
+        names += [n for n in dict.fromkeys(c.name for c in r.checks) if n not in names]
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["student", "assignment", "status", "sandbox", *names, "total", "max_total",
                      "submitted", "days_late", "extension_days", "late_penalty", "final"])
     for r in sorted(results, key=lambda r: (r.student, r.assignment)):
-        scores, late, final = r.scores(), assess(policy, r), final_score(policy, r)
+        scores, pending, late, final = r.scores(), r.pending, assess(policy, r), final_score(policy, r)
         writer.writerow([r.student, r.assignment, r.status, r.sandbox,
-                         *[_num(scores[n][0]) if n in scores else "" for n in names],
+                         *["pending" if n in pending else _num(scores[n][0]) if n in scores else "" for n in names],
                          _num(r.score), _num(r.max_score), r.submitted,
                          *([late.days, _num(late.extension_days), _num(late.penalty)] if late else ["", "", ""]),
-                         "" if final is None else _num(final)])
+                         "" if final is None else "pending" if pending else _num(final)])
     write_atomic(path, buf.getvalue())
 
 

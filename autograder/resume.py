@@ -22,10 +22,12 @@ from .notebook import NotebookError, read_bytes
 from .result import ERROR
 
 PACKAGE = Path(__file__).resolve().parent
-# modules that read or present results and never decide a mark, a status or a message: a change to any
+# modules that read or present results and never decide a mark, a status or a message, and those of the marks given
+# by hand, which are merged into every result anew whenever results are written (marks.publish): a change to any
 # other module of the package regrades (a new module decides marks until it is listed here)
 PRESENTATION = ("audit.py", "bundle.py", "export.py", "gradescope_results.py", "pages.py", "release.py", "report.py",
-                "shards.py", "similarity.py", "similarity_pages.py")
+                "shards.py", "similarity.py", "similarity_pages.py", "marks.py", "marksheet.py", "rubric.py",
+                "marking/__init__.py", "marking/server.py")
 # where assignments keep their own files: hidden checks, and the sandbox side of their probes
 _OWN = ("checks", "harness/assignments")
 

@@ -5,9 +5,10 @@ A shard is ``I/N`` (``I`` from 0, as a Slurm array's ``SLURM_ARRAY_TASK_ID`` and
 and every run (Python's ``hash()`` is salted per process). All of a student's assignments go to one shard.
 
 A merge copies each shard's ``STUDENT/ASSIGNMENT/`` files (results.json, output.txt, grader.log) into one folder
-and rebuilds grades.csv from all of them, as a one-machine run writes it (under that folder's late policy). It
-refuses results that cannot come from one run: the same submission graded differently, an assignment graded with
-different grading code, limits, ``--only``/``--skip`` or sandbox mode (``resume.grading``), or another late policy.
+and rebuilds grades.csv from all of them, as a one-machine run writes it (under that folder's late policy, with
+the marks given by hand there). It refuses results that cannot come from one run: the same submission graded
+differently, an assignment graded with different grading code, limits, ``--only``/``--skip`` or sandbox mode
+(``resume.grading``), or another late policy.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import lateness, result
+from . import lateness, marks, result
 from .result import SubmissionResult
 
 COPIED = ("results.json", "output.txt", "grader.log")  # a submission's files; feedback.html is rebuilt
@@ -138,6 +139,4 @@ def merge(sources: list[Path], out: Path) -> Merged:
             if path.is_file():
                 result.write_atomic(out / student / assignment / name, path.read_bytes())
         copied[source] += 1
-    results = result.load_all(out)
-    result.write_grades_csv(results, out / "grades.csv", lateness.load(out))
-    return Merged(results, copied)
+    return Merged(marks.publish(out), copied)  # the marks given by hand in ``out`` too

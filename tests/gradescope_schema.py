@@ -23,9 +23,13 @@ TEST = {
         "extra_data": {"type": "object"},
     },
     "additionalProperties": False,
-    # the kit's: every test is scored, named, and its texts' formats are given
-    "required": ["score", "max_score", "status", "name", "name_format", "output", "output_format", "tags",
-                 "visibility"],
+    # the kit's: every test is named and its texts' formats are given; every test is scored but a written answer
+    # still to be graded by hand, which says so (Gradescope's: a test's score may be left out where the results
+    # give their own)
+    "required": ["max_score", "name", "name_format", "output", "output_format", "tags", "visibility"],
+    "dependentRequired": {"score": ["status"], "status": ["score"]},
+    "if": {"not": {"required": ["score"]}},
+    "then": {"properties": {"output": {"pattern": "^Pending"}}},
 }
 
 SCHEMA = {

@@ -118,7 +118,7 @@ def test_grading_lists_answers_found_by_place_and_missing_ones_and_records_the_t
     assert done.returncode == 0, done.stderr[-3000:]
     results = read_results(tmp_path / "out")
     found, missing = results[("colab", a.id)], results[("gone", a.id)]
-    assert found["score"] == sum(t["max_score"] for t in found["tests"])
+    assert found["score"] == sum(t["max_score"] for t in found["tests"] if "score" in t)  # all but the pending
     assert "why_cross_entropy: written answer, graded by hand (" in found["output"]
     assert "found by its place" in found["output"]
     assert found["extra_data"]["submitted_at"] == "2026-12-01T23:59:59.123456+00:00"
@@ -128,6 +128,7 @@ def test_grading_lists_answers_found_by_place_and_missing_ones_and_records_the_t
     feedback = (tmp_path / "out" / "gone" / a.id / "feedback.html").read_text()
     assert "why_cross_entropy: written answer MISSING" in feedback
     row = next(csv.DictReader((tmp_path / "out" / "grades.csv").open()))  # colab's: 1.5 days late, 20% off
-    assert (row["student"], row["days_late"], float(row["final"])) == ("colab", "2", found["score"] * 0.8)
+    assert (row["student"], row["days_late"], float(row["late_penalty"])) == ("colab", "2", found["score"] * 0.2)
+    assert row["why_cross_entropy"] == row["final"] == "pending"  # the written answer is to be graded by hand
     feedback = (tmp_path / "out" / "colab" / a.id / "feedback.html").read_text()
     assert "2 day(s) late (due 2026-11-30 12:00 UTC)" in feedback
