@@ -19,6 +19,9 @@ from autograder.sandbox import Sandbox
 ROOT = Path(__file__).resolve().parent.parent
 # short limits keep the hostile submissions quick; real grading uses the defaults
 LIMITS = Limits(cell_seconds=20, call_seconds=10)
+# where a test inserts a code cell into 01's notebook to have it run second: after the title, objectives,
+# points and imports cells, so that messages name it "Code cell 2"
+AFTER_IMPORTS = 4
 TEST_LIMITS = ["--cell-seconds", f"{LIMITS.cell_seconds:g}", "--call-seconds", f"{LIMITS.call_seconds:g}"]
 with_answers = audit.with_answers  # test_hostile and test_robustness build notebooks with it
 
@@ -35,6 +38,13 @@ def grade(submitted: Path, out: Path, *extra: str, sandbox: str = "",
 
 def read_results(out: Path) -> dict[tuple[str, str], dict]:
     return {(p.parent.parent.name, p.parent.name): json.loads(p.read_text()) for p in out.glob("*/*/results.json")}
+
+
+def failures(results: dict, names: set[str] | None = None) -> list[str]:
+    """The messages of a results.json's checks that lost marks, of ``names`` if given (a written answer still
+    to be marked by hand has no score: it lost nothing yet)."""
+    return [t["output"] for t in results["tests"] if t.get("score", t["max_score"]) < t["max_score"]
+            and (names is None or t["name"].split(":", 1)[0] in names)]
 
 
 def scores(results: dict) -> dict[str, tuple[float, float]]:

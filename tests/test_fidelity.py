@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, grade, read_results, scores
+from conftest import ROOT, failures, grade, read_results, scores
 
 _spec = importlib.util.spec_from_file_location("variants", Path(__file__).parent / "fidelity" / "variants.py")
 variants = importlib.util.module_from_spec(_spec)
@@ -47,7 +47,7 @@ def test_every_assignment_gets_the_expected_grade(graded, variant):
     for assignment in variants.ORDER:
         res = results.get((variant, assignment))
         assert res is not None, f"no result for {variant} of {assignment}"
-        failed = [t["output"] for t in res["tests"] if t["score"] < t["max_score"]][:3]
+        failed = failures(res)[:3]
         assert _outcome(res) == expected[(variant, assignment)], (assignment, res["output"], failed)
 
 

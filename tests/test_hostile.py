@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, grade, read_results, scores, with_answers
+from conftest import ROOT, failures, grade, read_results, scores, with_answers
 
 ASSIGNMENT = "01_loss_functions"
 SOURCE = ROOT / "source" / ASSIGNMENT / "loss_functions.ipynb"
@@ -310,11 +310,6 @@ def _result(batch, student: str) -> dict:
     return res
 
 
-def _failures(res: dict, names: set[str] | None = None) -> list[str]:
-    return [t["output"] for t in res["tests"] if t["score"] < t["max_score"]
-            and (names is None or t["name"].split(":", 1)[0] in names)]
-
-
 def _params(kind: str) -> list:
     """One param per case; a case whose attack currently succeeds is a strict xfail, with the diagnosis."""
     return [pytest.param(case, id=case["name"], marks=[pytest.mark.xfail(strict=True, reason=case["xfail"][kind])]
@@ -340,7 +335,7 @@ def test_the_batch_finishes_with_a_row_for_everyone(batch):
 def test_the_honest_student_after_the_hostile_ones_gets_full_marks(batch):
     res = _result(batch, GOOD)
     assert res["extra_data"]["status"] == "graded"
-    assert all(got == top for got, top in scores(res).values()), _failures(res)
+    assert all(got == top for got, top in scores(res).values()), failures(res)
     assert res["score"] > 0 and batch["rows"][(GOOD, ASSIGNMENT)]["total"] == batch["rows"][(GOOD, ASSIGNMENT)]["max_total"]
 
 
@@ -348,7 +343,7 @@ def test_a_later_batch_is_unaffected(batch):
     assert batch["later"] is not None and batch["later"].returncode == 0, batch["later"] and batch["later"].stderr[-3000:]
     res = batch["later_results"][("good-later", ASSIGNMENT)]
     assert res["extra_data"]["status"] == "graded"
-    assert all(got == top for got, top in scores(res).values()), _failures(res)
+    assert all(got == top for got, top in scores(res).values()), failures(res)
 
 
 def test_nothing_is_left_running(batch):
@@ -392,7 +387,7 @@ def test_graded_normally_apart_from_the_attacked_names(batch, case):
     res = _result(batch, student)
     expected = case.get("status", "graded")
     status = res["extra_data"]["status"]
-    assert status == expected, (status, res["output"], _failures(res)[:3])
+    assert status == expected, (status, res["output"], failures(res)[:3])
     row = batch["rows"].get((student, ASSIGNMENT))
     assert row is not None and row["status"] == status
     if status == "ungradable":
@@ -401,8 +396,8 @@ def test_graded_normally_apart_from_the_attacked_names(batch, case):
         return
     for name, (got, top) in scores(res).items():
         if name not in case.get("lose", set()) | case.get("may_lose", set()):
-            assert got == top, (name, _failures(res, {name}))
-    assert all(_failures(res)), "every failed check says why"
+            assert got == top, (name, failures(res, {name}))
+    assert all(failures(res)), "every failed check says why"
 
 
 @pytest.mark.parametrize("case", _params("attack"))
@@ -419,7 +414,7 @@ def test_the_attack_earns_nothing_and_leaks_nothing(batch, case):
                                                   f"without the attack {base[name][0]}"
     if "message" in case and case.get("status", "graded") == "graded":  # an ungradable one's is checked above
         lost = case.get("lose", set())
-        texts = _failures(res, lost) if lost else [res["output"]]
+        texts = failures(res, lost) if lost else [res["output"]]
         assert any(case["message"] in t for t in texts), texts[:3]
     if "flagged" in case:
         assert any(case["flagged"] in flag for flag in res["extra_data"]["integrity"]), res["extra_data"]["integrity"]

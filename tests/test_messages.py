@@ -7,7 +7,7 @@ import pytest
 
 from autograder.export import export_csv
 from autograder.result import GRADED, CheckResult, SubmissionResult, save
-from conftest import ROOT, grade, read_results, with_answers
+from conftest import AFTER_IMPORTS, ROOT, failures, grade, read_results, with_answers
 
 L01, L05 = "01_loss_functions", "05_mnist_classifier"
 SOURCE = {a: next((ROOT / "source" / a).glob("*.ipynb")) for a in (L01, L05)}
@@ -23,10 +23,10 @@ def mae_loss(pred, target, reduction="mean"):
 '''
 # student: (assignment, {grade_id: source}, [(position, extra code cell)], grade_ids whose cells are deleted)
 CASES = {
-    "shell-without-bang": (L01, {}, [(2, "cd data")], ()),
-    "syntax-error": (L01, {}, [(2, "x = [1, 2\ny = 3")], ()),
-    "memory": (L01, {}, [(2, "big = bytearray(64 * 2**30)")], ()),
-    "unknown-magic": (L01, {}, [(2, "%xyzzy 3")], ()),
+    "shell-without-bang": (L01, {}, [(AFTER_IMPORTS, "cd data")], ()),
+    "syntax-error": (L01, {}, [(AFTER_IMPORTS, "x = [1, 2\ny = 3")], ()),
+    "memory": (L01, {}, [(AFTER_IMPORTS, "big = bytearray(64 * 2**30)")], ()),
+    "unknown-magic": (L01, {}, [(AFTER_IMPORTS, "%xyzzy 3")], ()),
     "helper-in-test-cell": (L01, {"mse_loss": TEST_CELL_HELPER}, [], ()),
     "loud-error": (L01, {"mae_loss": LOUD_MAE}, [], ()),
     "no-predict": (L05, {}, [], ("predict",)),
@@ -58,11 +58,6 @@ def results(tmp_path_factory):
     return {student: data for (student, _), data in read_results(root / "out").items()}
 
 
-def failures(res: dict, name: str | None = None) -> list[str]:
-    return [t["output"] for t in res["tests"] if t["score"] < t["max_score"]
-            and (name is None or t["name"].startswith(f"{name}:"))]
-
-
 def test_a_cell_is_named_as_a_student_finds_it_and_a_shell_line_says_so(results):
     output = results["shell-without-bang"]["output"]
     assert 'Code cell 2 ("cd data") raised SyntaxError: invalid syntax (code cell 2, line 1: cd data)' in output, output
@@ -88,13 +83,13 @@ def test_a_magic_grading_cannot_run_says_to_remove_it(results):
 
 
 def test_a_name_defined_only_in_a_test_cell_says_test_cells_do_not_run(results):
-    [message, *_] = failures(results["helper-in-test-cell"], "mse_loss")
+    [message, *_] = failures(results["helper-in-test-cell"], {"mse_loss"})
     assert "name '_reduce' is not defined" in message
     assert "_reduce is defined only in a test cell, and grading does not run test cells" in message
 
 
 def test_a_long_error_loses_its_colour_codes_and_is_cut_at_a_word(results):
-    [message, *_] = failures(results["loud-error"], "mae_loss")
+    [message, *_] = failures(results["loud-error"], {"mae_loss"})
     assert "\x1b" not in message and "CUDA error: something went wrong" in message
     cut = message.split(" (code cell")[0]
     assert cut.endswith(" [...] (the rest was cut)") and cut.split()[-6] in ("something", "went", "wrong"), message
@@ -103,13 +98,13 @@ def test_a_long_error_loses_its_colour_codes_and_is_cut_at_a_word(results):
 def test_a_missing_function_that_a_check_needs_is_named_before_any_training(results):
     res = results["no-predict"]
     assert res["extra_data"]["status"] == GRADED
-    for message in failures(res, "test_accuracy"):
+    for message in failures(res, {"test_accuracy"}):
         assert message.startswith("test_accuracy needs predict, which is not defined in your notebook"), message
     assert not any("parameters, trained in" in t["output"] for t in res["tests"]), "it trained anyway"
 
 
 def test_a_missing_pair_of_functions_is_one_sentence(results):
-    for message in failures(results["no-checkpoint"], "checkpoint"):
+    for message in failures(results["no-checkpoint"], {"checkpoint"}):
         assert message.startswith("checkpoint needs save_checkpoint, which is not defined in your notebook: did "
                                   "you rename it or delete its cell?"), message
 

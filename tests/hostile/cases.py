@@ -35,7 +35,7 @@ Keys of a case:
 """
 from __future__ import annotations
 
-AFTER_IMPORTS = 4  # 01's title, objectives and points cells, then its imports: a cell here is code cell 2
+from conftest import AFTER_IMPORTS
 
 CORRECT_MSE = '''
 def mse_loss(pred, target, reduction="mean"):
