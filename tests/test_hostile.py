@@ -71,9 +71,14 @@ def _grade_id(cell) -> str | None:
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
+# every student writes their own answer: the source's, between nbgrader's markers, would show those markers in
+# the student's results (their answer is kept there for marking by hand) and hide a real leak of the source
+WRITTEN = {"why_cross_entropy": "Cross-entropy is the negative log-likelihood of the true class."}
+
+
 def build(case: dict, dest: Path, tokens: dict[str, str]) -> None:
     """Write ``case``'s notebook to ``dest``."""
-    answers = {k: _fill(v, tokens) for k, v in case.get("answers", {}).items()}
+    answers = {**WRITTEN, **{k: _fill(v, tokens) for k, v in case.get("answers", {}).items()}}
     extra = [(pos, _fill(code, tokens)) for pos, code in case.get("extra", [])]
     with_answers(SOURCE, answers, dest, extra)
     kind = case.get("notebook")
@@ -258,7 +263,7 @@ def batch(request, tmp_path_factory):
               "TMPMARK": f"/tmp/hostile-marker-{mark}"}
     for case in CASES:
         build(case, submitted / case["name"] / ASSIGNMENT / NOTEBOOK, tokens)
-    with_answers(SOURCE, {}, submitted / GOOD / ASSIGNMENT / NOTEBOOK)
+    with_answers(SOURCE, WRITTEN, submitted / GOOD / ASSIGNMENT / NOTEBOOK)
     secret = f"secret-{mark}"
     status_before = git_status()
     old_secret = os.environ.get("GRADER_SECRET")
