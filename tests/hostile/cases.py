@@ -935,15 +935,18 @@ CASES: list[dict] = [
          baseline="h-baseline-library", message="library shortcut"),
 
     # -- reading what it must not see --
-    dict(name="h-read-and-reach", threat="reading", extra=[(AFTER_IMPORTS, READ_HIDDEN), (3, READ_SECRETS), (4, NETWORK)],
+    dict(name="h-read-and-reach", threat="reading",
+         extra=[(AFTER_IMPORTS, READ_HIDDEN), (AFTER_IMPORTS + 1, READ_SECRETS), (AFTER_IMPORTS + 2, NETWORK)],
          ran="blocked ('127.0.0.1'", checks=["no_secret", "no_connection"]),
     dict(name="h-exfiltrate-in-message", threat="reading", answers={"mse_loss": EXFIL_MSE}, lose={"mse_loss"},
          message="EXFIL", checks=["no_hidden_text"]),
-    dict(name="h-namespace-escape", threat="escape", extra=[(AFTER_IMPORTS, REMOUNT), (3, CGROUP_LIMITS)], ran="remount probe"),
+    dict(name="h-namespace-escape", threat="escape",
+         extra=[(AFTER_IMPORTS, REMOUNT), (AFTER_IMPORTS + 1, CGROUP_LIMITS)], ran="remount probe"),
     dict(name="h-privilege-escape", threat="escape", extra=[(AFTER_IMPORTS, ESCALATE)], ran="escalate probe"),
 
     # -- forging the outcome --
-    dict(name="h-forge-and-drop", threat="forging", extra=[(AFTER_IMPORTS, FORGE_RESULTS), (3, DROP_STARTUP_FILES)],
+    dict(name="h-forge-and-drop", threat="forging",
+         extra=[(AFTER_IMPORTS, FORGE_RESULTS), (AFTER_IMPORTS + 1, DROP_STARTUP_FILES)],
          ran="blocked /autograder/results/", checks=["no_forged_results", "no_dropped_files"]),
     dict(name="h-return-pickle", threat="forging", answers={"mse_loss": RETURN_PICKLE}, lose={"mse_loss"},
          baseline="h-baseline-zeros"),
@@ -971,7 +974,8 @@ CASES: list[dict] = [
     dict(name="h-loop-in-function", threat="limits", answers={"mae_loss": LOOP_MAE}, lose={"mae_loss"},
          message="did not return within"),
     dict(name="h-allocate-20gb", threat="limits", extra=[(AFTER_IMPORTS, ALLOCATE_20GB)], message="Code cell 2 ("),
-    dict(name="h-grow-until-killed", threat="limits", extra=[(AFTER_IMPORTS, GROW_UNTIL_KILLED)], message="Code cell 2 ("),
+    dict(name="h-grow-until-killed", threat="limits", extra=[(AFTER_IMPORTS, GROW_UNTIL_KILLED)],
+         message="Code cell 2 ("),
     dict(name="h-fork-bomb", threat="limits", extra=[(AFTER_IMPORTS, FORK_BOMB)], ran="fork bomb stopped by"),
     dict(name="h-thread-flood", threat="limits", extra=[(AFTER_IMPORTS, THREAD_FLOOD)], message="Code cell 2 (",
          ran="threads started"),
