@@ -83,6 +83,12 @@ def parse_timestamp(text: str) -> datetime:
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
 
 
+def read_stamp(notebook: Path) -> str:
+    """The text of nbgrader's ``timestamp.txt`` beside ``notebook``; NotebookError where it is not a small regular
+    file (a link, a pipe, a large file: not one nbgrader wrote)."""
+    return read_bytes(notebook.parent / TIMESTAMP_FILE, 1024).decode(errors="replace")
+
+
 def submission_time(notebook: Path) -> tuple[datetime | None, str]:
     """When the notebook was handed in, and where that came from: nbgrader's ``timestamp.txt`` in its folder,
     else the notebook's own modification time (saying why where a timestamp.txt could not be read); (None, why)
@@ -90,8 +96,8 @@ def submission_time(notebook: Path) -> tuple[datetime | None, str]:
     stamp, why = notebook.parent / TIMESTAMP_FILE, ""
     if os.path.lexists(stamp):
         try:
-            return parse_timestamp(read_bytes(stamp, 1024).decode(errors="replace").strip()), FROM_TIMESTAMP
-        except NotebookError:  # a link, a pipe, a large file: not one nbgrader wrote
+            return parse_timestamp(read_stamp(notebook).strip()), FROM_TIMESTAMP
+        except NotebookError:
             why = f" ({TIMESTAMP_FILE} is not a small regular file)"
         except (ValueError, OverflowError) as exc:
             why = f" ({TIMESTAMP_FILE} is not a time: {str(exc)[:100]})"

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from . import rubric
-from .marks import NEEDS_GRADING_AGAIN, Mark, Store, score
+from .marks import NEEDS_GRADING_AGAIN, Mark, Store, read, score
 from .result import load_all, write_atomic
 
 COLUMNS = ["student", "assignment", "question", "answer_sha256", "state", "points", "items", "comment"]
@@ -33,11 +33,7 @@ def _answers(out_dir: Path) -> dict[tuple[str, str], dict[str, str]]:
 
 def export_marks(out_dir: Path, dest: Path) -> int:
     """Write every mark of ``out_dir`` to ``dest``; return how many."""
-    store = Store(out_dir)
-    try:
-        rubrics, marks = store.rubrics(), store.marks()
-    finally:
-        store.close()
+    rubrics, marks = read(out_dir)
     answers = _answers(out_dir)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")

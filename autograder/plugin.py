@@ -26,7 +26,6 @@ class GradingPlugin:
         self._student = student
         self.selection = selection
         self.results: list[CheckResult] = []
-        self.names: set[str] = set()  # every graded name of the assignment, selected or not
         self.points: dict[str, float] = {}  # what each graded name is worth: its checks' points, in their order
         self.log: list[str] = []  # grader-side tracebacks, for the instructor only
 
@@ -34,11 +33,15 @@ class GradingPlugin:
     def student_fixture(self) -> Any:
         return self._student
 
+    @property
+    def names(self) -> set[str]:
+        """Every graded name of the assignment, selected or not."""
+        return set(self.points)
+
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "graded(name, points): the graded name a check belongs to")
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        self.names = {_graded(i)[0] for i in items}
         for item in items:
             name, points = _graded(item)
             self.points[name] = self.points.get(name, 0.0) + points

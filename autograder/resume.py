@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import result
 from .assignment import Assignment, Job, Selection
-from .lateness import TIMESTAMP_FILE
+from .lateness import read_stamp
 from .limits import Limits
 from .modes import mode
 from .notebook import NotebookError, read_bytes
@@ -70,7 +70,7 @@ def _timestamp(notebook: Path) -> str:
     """nbgrader's timestamp.txt beside the notebook, which the result records: the same notebook handed in again
     at another time is graded again."""
     try:
-        return read_bytes(notebook.parent / TIMESTAMP_FILE, 1024).decode(errors="replace")
+        return read_stamp(notebook)
     except NotebookError:
         return ""
 

@@ -74,14 +74,14 @@ def _name_section(n: NameSimilarity, threshold: float, top: int) -> str:
     parts = [f'<section id="{_e(n.name)}"><h2>{_e(n.name)} ({n.kind})</h2>']
     for cluster in n.clusters(threshold):
         parts.append(f'<p class="cluster">Cluster of {len(cluster)}: {_e(", ".join(cluster))}</p>')
-    shown = n.above(threshold)[:top]
-    if not shown:
+    above = n.above(threshold)
+    if not above:
         best = f" (the highest is {_pct(n.pairs[0].score)})" if n.pairs else ""
         parts.append(f"<p>No pair at or above the threshold{best}.</p>")
-    for i, p in enumerate(shown):
+    for i, p in enumerate(above[:top]):
         parts.append(_pair(p, n.kind, open_=i == 0))
-    if len(n.above(threshold)) > top:
-        parts.append(f"<p>{len(n.above(threshold)) - top} more pair(s) at or above the threshold: see pairs.csv.</p>")
+    if len(above) > top:
+        parts.append(f"<p>{len(above) - top} more pair(s) at or above the threshold: see pairs.csv.</p>")
     return "\n".join(parts) + "</section>"
 
 

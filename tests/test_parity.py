@@ -4,16 +4,15 @@ The notebook's own cells, up to and including the test-accuracy cell, run in a J
 reachable through MNIST_ROOT; the same notebooks are then graded with ``--only test_accuracy``. Each model's
 two accuracies must agree within 0.3 points (they are equal where both run on the same machine).
 """
-import os
 import re
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.audit import with_answers
+from benchmarks.notebooks import student_env
 
-from conftest import ROOT, grade, read_results
+from conftest import ROOT, grade, read_results, with_answers
 
 SOURCE = ROOT / "source" / "05_mnist_classifier" / "mnist_classifier.ipynb"
 MLP = '''
@@ -30,7 +29,7 @@ def notebook_accuracy(path, folder) -> float:
     last = next(i for i, cell in enumerate(nb.cells) if ACCURACY_CELL in cell.source)
     nb.cells = nb.cells[:last + 1] + [nbformat.v4.new_code_cell("print(f'ACCURACY {accuracy!r}')")]
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute(
-        env={**{k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}, "MNIST_ROOT": str(ROOT / "data")})
+        env=student_env(MNIST_ROOT=str(ROOT / "data")))
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     return float(re.search(r"ACCURACY ([0-9.]+)", printed).group(1))
 

@@ -80,13 +80,14 @@ class Marking:
         items = self.store.rubrics().get((assignment, question), [])
         marks = self.store.marks()
         answers = self.answers(assignment, question)
-        alike = Counter(rubric.alike_hash(a.text) for a in answers)
+        alike_ids = [rubric.alike_hash(a.text) for a in answers]
+        alike = Counter(alike_ids)
         rows = []
-        for a in answers:
+        for a, alike_id in zip(answers, alike_ids):
             mark = marks.get((a.student, assignment, question))
             rows.append({"student": a.student, "answer": a.hash, "html": _markdown(a.text),
-                         "words": len(a.text.split()), "alike": alike[rubric.alike_hash(a.text)],
-                         "alikeId": rubric.alike_hash(a.text), "state": state(mark, a.text),
+                         "words": len(a.text.split()), "alike": alike[alike_id],
+                         "alikeId": alike_id, "state": state(mark, a.text),
                          "items": list(mark.items) if mark else [], "comment": mark.comment if mark else "",
                          "score": score(mark, items, top) if mark else None})
         return {"assignment": assignment, "question": question, "points": top, "showNames": self.show_names,
